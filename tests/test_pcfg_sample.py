@@ -138,3 +138,43 @@ def test_too_deep_or_too_long_derivations_are_dropped():
     assert s.lengths.max() <= 500 and (s.tokens == 0).all()
     # Dropping happens by the sentence, never truncating one: lengths are tree leaf counts.
     assert isinstance(s, Sentences) and s.lengths.min() == 1
+
+
+def level_by_level(grammar: Grammar, n: int, seed: int) -> list[list[int]]:
+    """Sentences from the Sampler's random stream, drawn plainly: a uniform per open
+    nonterminal, level by level; the rule whose cumulative weight first exceeds
+    floor(U * total); then each tree read depth-first."""
+    rng = np.random.default_rng(seed)
+    v, k = grammar.n_terminals, grammar.n_nonterminals
+    options = [np.flatnonzero(grammar.rule_lhs == i) for i in range(k)]
+    roots = [[v + int(i)] for i in rng.integers(0, k, size=n)]  # a node: [symbol, *children]
+    level = roots
+    while level:
+        following = []
+        for node, u in zip(level, rng.random(len(level)), strict=True):
+            w = grammar.rule_weight[options[node[0] - v]]
+            slot = min(int(u * w.sum()), w.sum() - 1)
+            r = options[node[0] - v][np.searchsorted(np.cumsum(w), slot, side="right")]
+            node.extend([s] for s in grammar.rule(r))
+            following.extend(c for c in node[1:] if c[0] >= v)
+        level = following
+    sentences = []
+    for root in roots:
+        words, stack = [], [root]
+        while stack:
+            node = stack.pop()
+            if node[0] < v:
+                words.append(node[0])
+            stack.extend(reversed(node[1:]))
+        sentences.append(words)
+    return sentences
+
+
+@pytest.mark.parametrize("shape", [(20, 300, 10, 5), (50, 500, 20, 15)])
+def test_words_come_out_in_depth_first_order(shape):
+    # Lengths and unigram counts cannot see the order of the words; a plain tree walk on the
+    # same random stream can.
+    g = make_grammar(GrammarSpec(*shape, seed=0))
+    s = Sampler(g, batch=400).sample(400, seed=2)
+    assert s.n_rejected == 0
+    assert [s.sentence(j) for j in range(len(s))] == level_by_level(g, 400, seed=2)

@@ -10,8 +10,11 @@ deeper than Python's recursion limit (1,000 frames) are silently dropped. Here:
   (every nonterminal present in round ``r`` is at depth ``r``); each picks its rule with
   probability weight / total weight (an integer drawn uniformly below the total, looked up in a
   table where each rule owns as many slots as its weight), from one seeded
-  ``numpy.random.Generator``; then leaf counts go up the levels and positions come down, so
-  the terminals land in depth-first (left-to-right) order; nothing recurses;
+  ``numpy.random.Generator``; then counts go up the levels and ranks come down, so the
+  terminals land in depth-first (left-to-right) order; nothing recurses. What is ranked are
+  runs (the terminals between two nonterminals of a right-hand side), not words; the words
+  are spelled out from the ordered runs at the end with one cumulative sum, so each word
+  costs only a few streaming passes;
 - a sentence still holding a nonterminal after ``max_depth`` rounds is dropped and replaced,
   like the paper's resampling after ``RecursionError`` (``MAX_DEPTH`` = 990, about the
   deepest derivation the paper's script completed under the default limit);
@@ -105,45 +108,60 @@ class Sampler:
         self.max_depth = max_depth
         self.max_length = max_length
         self.batch = batch
-        v = grammar.n_terminals
-        # Rule choice by table lookup: nonterminal i with total weight W_i draws an integer
-        # u uniform in [0, W_i) and takes the rule owning slot u of its block, each rule
-        # owning as many slots as its integer weight (the same law as random.choices).
+        v, k = grammar.n_terminals, grammar.n_nonterminals
+        # Rule choice by table lookup: nonterminal i with total weight W_i draws
+        # u = floor(U * W_i), U uniform in [0, 1), and takes the rule owning slot u of its
+        # block, each rule owning as many slots as its integer weight (the same law as
+        # random.choices); slot W_i, reachable only by float rounding, is the last rule's.
+        # Rules are grouped by left-hand side, as make_grammar lists them.
         w = grammar.rule_weight.astype(np.int64)
-        self._total = np.bincount(grammar.rule_lhs, weights=w,
-                                  minlength=grammar.n_nonterminals).astype(np.int32)
-        self._block = np.cumsum(self._total, dtype=np.int32) - self._total
-        self._slots = np.repeat(np.arange(grammar.n_rules, dtype=np.int32), w)
-        # Each rule's right-hand side split into its terminals and its nonterminals, in
-        # order, each with how many of the other kind stand before it.
-        rhs, start = grammar.rhs, grammar.rhs_start
+        total = np.bincount(grammar.rule_lhs, weights=w, minlength=k).astype(np.int64)
+        self._total = total.astype(np.float64)
+        self._block = (np.cumsum(total + 1) - (total + 1)).astype(np.int32)
+        last = np.append(grammar.rule_lhs[1:] != grammar.rule_lhs[:-1], True)
+        self._slots = np.repeat(np.arange(grammar.n_rules, dtype=np.int32), w + last)
+        # Each rule's right-hand side as its nonterminals (children, numbered over all rules
+        # in order: "slots") and its terminal runs: the run before each nonterminal (run id
+        # = the nonterminal's slot) and the run after the last one (id = n_slots + rule).
+        # Only runs that hold terminals are ranked and written.
         rule_of = np.repeat(np.arange(grammar.n_rules), grammar.rhs_length)
-        is_t = rhs < v
-        t_cum = np.cumsum(is_t) - is_t  # terminals before each symbol, globally
-        n_cum = np.cumsum(~is_t) - ~is_t
-        t_before = t_cum - t_cum[start[:-1]][rule_of]  # ... within its rule
-        n_before = n_cum - n_cum[start[:-1]][rule_of]
-        self._t_val = rhs[is_t].astype(np.int32)
-        self._t_tb = t_before[is_t].astype(np.int32)  # its index among the rule's terminals
-        self._t_nb = n_before[is_t].astype(np.int32)  # nonterminals before it
-        self._t_cnt = np.bincount(rule_of[is_t], minlength=grammar.n_rules).astype(np.int32)
-        self._t_off = (np.cumsum(self._t_cnt) - self._t_cnt).astype(np.int32)
-        self._n_val = rhs[~is_t].astype(np.int32)
-        self._n_tb = t_before[~is_t].astype(np.int32)  # terminals before it
+        is_t = grammar.rhs < v
+        self._n_val = (grammar.rhs[~is_t] - v).astype(np.int32)
         self._n_cnt = np.bincount(rule_of[~is_t], minlength=grammar.n_rules).astype(np.int32)
         self._n_off = (np.cumsum(self._n_cnt) - self._n_cnt).astype(np.int32)
+        self._t_cnt = np.bincount(rule_of[is_t], minlength=grammar.n_rules).astype(np.int32)
+        n_slots = self._n_val.size
+        slot = (np.cumsum(~is_t) - ~is_t)[is_t]  # slot of the next nonterminal, if any
+        rule_t = rule_of[is_t]
+        run = np.where(slot < (self._n_off + self._n_cnt)[rule_t], slot, n_slots + rule_t)
+        self._t_val = grammar.rhs[is_t].astype(np.int32)  # terminals, run after run
+        self._run_len = np.bincount(run, minlength=n_slots + grammar.n_rules).astype(np.int32)
+        self._run_src = np.zeros(self._run_len.size, dtype=np.int32)  # first terminal
+        first = np.flatnonzero(np.append(True, run[1:] != run[:-1]))
+        self._run_src[run[first]] = first
+        self._run_last = self._run_src + self._run_len - 1
+        self._n_slots = n_slots
+        self._pre_full = self._run_len[:n_slots] > 0
+        self._tail_full = self._run_len[n_slots:] > 0
+        # For each slot, the nonempty runs of its rule up to its own (inclusive); for each
+        # rule, all of them.
+        seen = np.cumsum(self._pre_full)
+        rule_s = rule_of[~is_t]
+        self._pre_rank = (seen - (seen - self._pre_full)[self._n_off[rule_s]]).astype(np.int32)
+        self._own = (np.bincount(rule_s, weights=self._pre_full, minlength=grammar.n_rules)
+                     + self._tail_full).astype(np.int32)
 
     def _expand(self, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, int]:
-        """``n`` derivations started together: (tokens, lengths) of the accepted ones in
-        starting order, and how many were dropped.
+        """``n`` derivations started together: the terminal runs of the accepted ones in
+        order (run ids, sentence after sentence, in starting order), their lengths, and how
+        many were dropped.
 
-        Level by level, every open nonterminal picks a rule and its right-hand side becomes
-        its children; nonterminal children are the next level. Then leaf counts go up the
-        levels and each terminal's position in its sentence comes down them (a depth-first
-        order computed per level), so each node is touched a constant number of times.
+        Level by level, every open nonterminal picks a rule and its nonterminal children are
+        the next level. Then each node's count of runs goes up the levels and each run's
+        rank comes down them: a node's runs are its rule's terminal runs interleaved with
+        its children's, so each node and run is touched a constant number of times.
         """
-        v = self.grammar.n_terminals
-        sym = (v + rng.integers(0, self.grammar.n_nonterminals, size=n)).astype(np.int32)
+        sym = rng.integers(0, self.grammar.n_nonterminals, size=n).astype(np.int32)
         sid = np.arange(n, dtype=np.int32)
         alive = np.ones(n, dtype=bool)
         leaves = np.zeros(n, dtype=np.int64)  # terminals so far, per sentence
@@ -152,11 +170,9 @@ class Sampler:
         for _depth in range(self.max_depth):
             if sym.size == 0:
                 break
-            nt = sym - v
-            total = self._total[nt]
-            u = np.minimum((rng.random(sym.size) * total).astype(np.int32), total - 1)
-            rule = self._slots[self._block[nt] + u]
-            unchecked += sym.size + int(self._t_cnt[rule].sum())
+            u = (rng.random(sym.size) * self._total.take(sym)).astype(np.int32)
+            rule = self._slots.take(u + self._block.take(sym))
+            unchecked += sym.size + int(self._t_cnt.take(rule).sum())
             if unchecked > CHECK_EVERY:
                 # Final length >= terminals so far + open nonterminals: drop sentences past
                 # max_length before they fill the memory (the exact check comes at the end).
@@ -165,49 +181,65 @@ class Sampler:
                     np.int64)
                 opened = np.bincount(sid, weights=self._n_cnt[rule], minlength=n)
                 alive &= leaves + opened <= self.max_length
-            nc = self._n_cnt[rule]
+            nc = self._n_cnt.take(rule)
             if not alive.all():
-                nc = np.where(alive[sid], nc, 0)
-            nfirst = np.cumsum(nc, dtype=np.int32) - nc  # each node's first open child
-            levels.append((rule, sid, nfirst, nc))
-            count = int(nfirst[-1] + nc[-1])
-            idx = np.repeat(self._n_off[rule] - nfirst, nc) + np.arange(count, dtype=np.int32)
-            sym, sid = self._n_val[idx], np.repeat(sid, nc)
+                nc = np.where(alive.take(sid), nc, 0)
+            nfirst = np.cumsum(nc, dtype=np.int32) - nc  # each node's first child
+            parent = np.repeat(np.arange(sym.size, dtype=np.int32), nc)
+            slot = (self._n_off.take(rule) - nfirst).take(parent)
+            slot += np.arange(parent.size, dtype=np.int32)
+            levels.append((rule, nfirst, nc, parent, slot))
+            sym, sid = self._n_val.take(slot), sid.take(parent)
         alive[sid] = False  # still open after max_depth levels
-        # Leaf counts, bottom-up: a node's terminals plus its open children's leaves (nodes
-        # left open count 0; their sentences are dropped). prefix[j]: leaves of the level's
-        # children before child j.
+        # Runs and words per subtree, bottom-up: a node's own plus its children's (nodes
+        # left open count none; their sentences are dropped). prefix[j]: runs of the
+        # level's children before child j.
         below = np.zeros(sym.size, dtype=np.int64)
-        prefixes = []
-        for rule, _sid, nfirst, nc in reversed(levels):
-            prefix = np.zeros(below.size + 1, dtype=np.int64)
-            np.cumsum(below, out=prefix[1:])
-            prefixes.append(prefix)
-            below = self._t_cnt[rule] + prefix[nfirst + nc] - prefix[nfirst]
-        prefixes.reverse()
-        alive &= below <= self.max_length
-        lengths = np.where(alive, below, 0)
-        # Positions, top-down: a symbol starts where its node does, plus the terminals and
-        # the open children's leaves before it in the node's right-hand side.
-        tokens = np.empty(int(lengths.sum()), dtype=np.int32)
-        at = np.cumsum(lengths) - lengths
-        everyone = bool(alive.all())
-        for (rule, sid, nfirst, nc), prefix in zip(levels, prefixes, strict=True):
-            base = at - prefix[nfirst]
-            tc = self._t_cnt[rule]
-            if not everyone:
-                tc = np.where(alive[sid], tc, 0)
-            tfirst = np.cumsum(tc, dtype=np.int32) - tc
-            n_t = int(tfirst[-1] + tc[-1])
-            tidx = np.repeat(self._t_off[rule] - tfirst, tc) + np.arange(n_t, dtype=np.int32)
-            pos = prefix[np.repeat(nfirst, tc) + self._t_nb[tidx]]
-            pos += np.repeat(base, tc)
-            pos += self._t_tb[tidx]
-            tokens[pos] = self._t_val[tidx]
-            count = prefix.size - 1
-            idx = np.repeat(self._n_off[rule] - nfirst, nc) + np.arange(count, dtype=np.int32)
-            at = np.repeat(base, nc) + self._n_tb[idx] + prefix[:-1]
-        return tokens, lengths[alive], int(n - alive.sum())
+        words = np.zeros(sym.size, dtype=np.int64)
+        counts = []
+        for rule, nfirst, nc, _parent, _slot in reversed(levels):
+            nend = nfirst + nc
+            prefix = _cumsum0(below)
+            before = prefix.take(nfirst)
+            below = prefix.take(nend) - before + self._own.take(rule)
+            counts.append((prefix, before, below))
+            words_before = _cumsum0(words)
+            words = words_before.take(nend) - words_before.take(nfirst) + self._t_cnt.take(rule)
+        counts.reverse()
+        alive &= words <= self.max_length
+        # Ranks, top-down: a node's tail run ends its subtree; child j follows the node's
+        # run before it, which follows the node's earlier runs and children. Empty runs
+        # are written to the spare last entry.
+        n_runs = below
+        runs = np.zeros(int(n_runs.sum()) + 1, dtype=np.int32)
+        spare = runs.size - 1
+        at = np.cumsum(n_runs) - n_runs
+        for (rule, _nfirst, _nc, parent, slot), (prefix, before, below) in zip(
+                levels, counts, strict=True):
+            runs[np.where(self._tail_full.take(rule), at + below - 1, spare)] = rule + self._n_slots
+            at = (at - before).take(parent) + prefix[:-1]
+            at += self._pre_rank.take(slot)
+            runs[np.where(self._pre_full.take(slot), at - 1, spare)] = slot
+        runs = runs[:-1]
+        if not alive.all():
+            runs, words = runs[np.repeat(alive, n_runs)], words[alive]
+        return runs, words, int(n - words.size)
+
+    def _spell(self, runs: np.ndarray, out: np.ndarray, work: np.ndarray) -> None:
+        """Write the terminals of ``runs`` (nonempty run ids, in order) into ``out``.
+
+        Token i is ``t_val[k_i]`` where k steps by one within a run and jumps from the last
+        terminal of a run to the first of the next: a cumulative sum in ``work``, reused from
+        batch to batch (fresh memory would be paged in and zeroed again for every batch).
+        """
+        length = self._run_len.take(runs)
+        jump = self._run_src.take(runs)
+        jump[1:] -= self._run_last.take(runs[:-1])
+        k = work[:out.size]
+        k.fill(1)
+        k[np.cumsum(length) - length] = jump
+        np.cumsum(k, out=k)
+        self._t_val.take(k, out=out, mode="clip")  # clip: no buffering; k is in range
 
     def sample(self, n: int, seed: int | np.random.Generator = 0) -> Sentences:
         """``n`` accepted sentences (dropped ones are replaced by further draws).
@@ -223,21 +255,32 @@ class Sampler:
         Sentences
         """
         rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-        toks, lens, dropped = [], [], 0
+        runs, lens, dropped = [], [], 0
         have = 0
         while have < n:
-            t, ln, d = self._expand(min(self.batch, max(n - have, 1)), rng)
+            r, ln, d = self._expand(min(self.batch, max(n - have, 1)), rng)
             if d and not ln.size and dropped > 1000 * max(n, 1):
                 raise MetaError(f"Grammar {self.grammar.spec.name} gives no sentence within "
                                 f"{self.max_depth} levels and {self.max_length} words.")
-            toks.append(t)
+            runs.append(r)
             lens.append(ln)
             have += ln.size
             dropped += d
-        tokens = np.concatenate(toks)
-        lengths = np.concatenate(lens)[:n]
-        start = np.concatenate([[0], np.cumsum(lengths)])
-        return Sentences(tokens[:start[-1]], start, dropped)
+        start = _cumsum0(np.concatenate(lens))
+        tokens = np.empty(start[-1], dtype=np.int32)
+        work = np.empty(max(int(ln.sum()) for ln in lens), dtype=np.int64)
+        i = 0
+        for r, ln in zip(runs, lens, strict=True):
+            self._spell(r, tokens[start[i]:start[i + ln.size]], work)
+            i += ln.size
+        return Sentences(tokens, start, dropped)
+
+
+def _cumsum0(x: np.ndarray) -> np.ndarray:
+    """``[0, x[0], x[0] + x[1], ...]`` as int64, ``(len(x) + 1,)``."""
+    out = np.zeros(x.size + 1, dtype=np.int64)
+    np.cumsum(x, out=out[1:])
+    return out
 
 
 def sample_sentences(grammar: Grammar, n: int, seed: int = 0, **options) -> Sentences:

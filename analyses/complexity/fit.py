@@ -7,8 +7,9 @@ validation loss), H the corpus's gzip median. Corpora are grouped into *run sets
 ``gzip-pcfg`` source; ``pcfg-<grid>`` for each grid of ``pcfg-runs``), and within a set one law
 ``L = E + A/N^alpha + B/D^beta`` is fitted per corpus with ``huber-lbfgs`` (Huber δ = 1e-3 on
 log loss, L-BFGS from a grid of starts: the protocol of Muennighoff et al. that the paper cites),
-all corpora of all sets in one batch. Then :func:`~analyses.complexity.regression.regress_on_h`
-and :func:`~analyses.complexity.frontier.frontier` per set.
+all corpora of all sets in one batch. Then :func:`~analyses.complexity.regression.regress_on_h`,
+:func:`~analyses.complexity.frontier.frontier` and :func:`~analyses.complexity.blend.study_epsilon`
+(Eq. 6 and its ε) per set.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import duckdb
 import numpy as np
 import polars as pl
 
+from analyses.complexity.blend import METHODS, EpsilonStudy, parse_epsilon, study_epsilon
 from analyses.complexity.frontier import Frontier, frontier
 from analyses.complexity.regression import Regression, regress_on_h
 from analyses.laws import FitResult, HuberLBFGS, LawBatch
@@ -116,15 +118,17 @@ class CorpusLaws:
 
 @dataclass(frozen=True)
 class RunSetFit:
-    """Laws, regression on H and frontier of one run set."""
+    """Laws, regression on H, frontier and Eq. 6 study of one run set."""
 
     laws: CorpusLaws
     regression: Regression
     frontier: Frontier
+    blend: EpsilonStudy
 
     def to_dict(self) -> dict:
         return {"run_set": self.laws.run_set, "laws": self.laws.to_rows(),
-                "regression": self.regression.to_rows(), "frontier": self.frontier.to_dict()}
+                "regression": self.regression.to_rows(), "frontier": self.frontier.to_dict(),
+                "eq6": self.blend.to_dict()}
 
 
 @dataclass(frozen=True)
@@ -153,7 +157,7 @@ class ComplexityFit:
                         f"{', '.join(s.laws.run_set for s in self.sets)}.")
 
     def to_dict(self) -> dict:
-        """One JSON document: per set, ``laws``, ``regression`` and ``frontier``."""
+        """One JSON document: per set, ``laws``, ``regression``, ``frontier`` and ``eq6``."""
         return {"estimator": "huber-lbfgs", "form": "chinchilla", "grid": self.grid,
                 "seconds": self.seconds, "sets": [s.to_dict() for s in self.sets]}
 
@@ -180,7 +184,26 @@ class ComplexityFit:
                          f"({'toward data' if fr.toward_data else 'toward parameters'} as H "
                          f"rises); crosses 1:1 between corpora at H = {where}; "
                          f"alpha(H) = beta(H) at H = {_g(fr.regression_crossing)}")
+            lines += _blend_lines(s.blend)
         return "\n".join(lines)
+
+
+def _blend_lines(b: EpsilonStudy) -> list[str]:
+    nested = ", ".join(f"{e:.2f}" for e in b.nested)
+    lines = [f"    Eq. 6 (Hoffmann's law blended into the lines, A and B in log): "
+             f"epsilon = {b.law.epsilon:.2f}; leave-one-corpus-out chooses {b.chosen:.2f} "
+             f"(without each corpus in turn: {nested})",
+             "      mean ARE of the final loss, in-sample / held-out:"]
+    for i, m in enumerate(b.methods):
+        label = METHODS[m] + (f" (ε = {b.epsilons[i]:.2f})" if m == "eq6" else "")
+        lines.append(f"        {label:<54} {_pct(b.pooled(b.in_sample)[i]):>7} / "
+                     f"{_pct(b.pooled(b.held_out)[i])}")
+    lines.append(f"      blended frontier crosses 1:1 at H = {_g(b.law.crossing)}")
+    return lines
+
+
+def _pct(v) -> str:
+    return "-" if not np.isfinite(v) else f"{100 * v:.1f}%"
 
 
 def _g(v) -> str:
@@ -188,8 +211,8 @@ def _g(v) -> str:
 
 
 def fit_points(points: pl.DataFrame, *, grid: str = "hoffmann",
-               compute=(1e15, 1e17, 1e19, 1e21)) -> ComplexityFit:
-    """Per-corpus laws, regressions and frontiers from :func:`corpus_points`'s rows.
+               compute=(1e15, 1e17, 1e19, 1e21), epsilon: float | None = None) -> ComplexityFit:
+    """Per-corpus laws, regressions, frontiers and Eq. 6 from :func:`corpus_points`'s rows.
 
     Parameters
     ----------
@@ -199,11 +222,14 @@ def fit_points(points: pl.DataFrame, *, grid: str = "hoffmann",
         Start grid of ``huber-lbfgs``.
     compute : sequence of float
         FLOPs at which the frontier is tabulated.
+    epsilon : float in [0, 1], optional
+        ε of Eq. 6; default: chosen per run set by leave-one-corpus-out.
 
     Returns
     -------
     ComplexityFit
     """
+    epsilon = parse_epsilon(epsilon)
     corpora = (points.group_by("run_set", "family", maintain_order=True)
                .agg(pl.col("h").first(), pl.col("h_std").first(), pl.col("n"), pl.col("d"),
                     pl.col("loss"))
@@ -222,17 +248,22 @@ def fit_points(points: pl.DataFrame, *, grid: str = "hoffmann",
                           result.params[idx], tuple(result.status[i] for i in idx),
                           result.objective[idx], result.n_points[idx])
         reg = regress_on_h(h, laws.params)
-        sets.append(RunSetFit(laws, reg, frontier(h, laws.params, reg, compute)))
+        runs = [tuple(np.asarray(corpora[c][int(i)].to_list(), dtype=float)
+                      for c in ("n", "d", "loss")) for i in idx]
+        sets.append(RunSetFit(laws, reg, frontier(h, laws.params, reg, compute),
+                              study_epsilon(h, laws.params, runs, epsilon=epsilon)))
     return ComplexityFit(tuple(sets), grid, result.seconds)
 
 
 def complexity_fit(con: duckdb.DuckDBPyConnection,
                    families: list[str] | tuple[str, ...] | None = None, *,
-                   grid: str = "hoffmann") -> ComplexityFit:
+                   grid: str = "hoffmann", epsilon: float | None = None) -> ComplexityFit:
     """Fit every corpus with an H in the warehouse (or ``families``), grouped by run set.
+
+    ``epsilon`` is Eq. 6's ε (default: chosen from the runs; see :func:`fit_points`).
 
     Examples
     --------
     See ``meta complexity fit --json``.
     """
-    return fit_points(corpus_points(con, families), grid=grid)
+    return fit_points(corpus_points(con, families), grid=grid, epsilon=epsilon)

@@ -11,7 +11,9 @@ exactly when alpha = beta. A corpus whose a < 1/2 puts more of each extra FLOP i
 (the frontier "moves toward data"). The crossing of the 1:1 line is found two ways:
 
 - between corpora: linear interpolation of each corpus's a against H where it passes 1/2;
-- on the data-dependent law (Eq. 5): where the regression lines alpha(H) and beta(H) meet.
+- on the data-dependent law (Eq. 5): where the regression lines alpha(H) and beta(H) meet
+  (on Eq. 6's blend of it with Hoffmann's law: ``BlendedLaw.crossing`` of
+  :mod:`analyses.complexity.blend`).
 """
 
 from __future__ import annotations
@@ -23,8 +25,6 @@ import numpy as np
 from analyses.complexity.regression import Regression
 
 ONE_TO_ONE = 0.5
-# Hoffmann et al. 2022, Approach 3 (Eq. 10): E, A, B, alpha, beta.
-CHINCHILLA = (1.69, 406.4, 410.7, 0.34, 0.28)
 
 
 def optimal_allocation(params, compute) -> tuple[np.ndarray, np.ndarray]:
@@ -123,12 +123,6 @@ class Frontier:
     def toward_data(self) -> bool:
         """True when N_opt's exponent falls as H rises (more data per FLOP at higher H)."""
         return bool(self.exponent_slope < 0)
-
-    def law_at(self, regression: Regression, h: float) -> np.ndarray:
-        """Eq. 5's parameters ``E, A, B, alpha, beta`` at ``h`` (A, B from the log10 lines)."""
-        return np.array([regression.at("E", h), 10 ** regression.at("log10_A", h),
-                         10 ** regression.at("log10_B", h), regression.at("alpha", h),
-                         regression.at("beta", h)], dtype=float)
 
     def to_dict(self) -> dict:
         """JSON-able fields."""

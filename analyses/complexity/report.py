@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from analyses.complexity.blend import EPSILON_GRID, METHODS
 from analyses.complexity.fit import ComplexityFit, RunSetFit, complexity_fit
 from analyses.complexity.frontier import optimal_allocation
 from analyses.document import Document, save_figure
@@ -79,6 +80,58 @@ def _frontier_table(s: RunSetFit) -> pl.DataFrame:
     return pl.DataFrame(cols)
 
 
+def _blend_text(s: RunSetFit) -> str:
+    b = s.blend
+    names = ("E'", "A'", "B'", "alpha'", "beta'")
+    prime = ", ".join(f"{n} = {v:g}" for n, v in zip(names, b.law.chinchilla, strict=True))
+    raw = [f"the raw OLS line of {k} is not positive at H = "
+           f"{', '.join(f'{x:.3f}' for x in hs)}" for k, hs in b.raw_line_nonpositive().items()
+           if hs]
+    raw_text = ("; ".join(raw) + " of these corpora" if raw else
+                "the raw OLS lines of A and B stay positive at these corpora's H")
+    cross = b.law.crossing
+    lo, hi = float(np.min(s.laws.h)), float(np.max(s.laws.h))
+    if np.isfinite(cross):
+        where = "inside" if lo <= cross <= hi else "outside"
+        cross_text = (f"The blended law's compute-optimal frontier (Eq. 2) crosses the 1:1 line "
+                      f"(alpha_ε(H) = beta_ε(H)) at H = {cross:.3f}, {where} the corpora's "
+                      f"H = {lo:.2f}-{hi:.2f} (the paper: between 0.23 and 0.45).")
+    else:
+        cross_text = "The blended law's compute-optimal frontier never crosses the 1:1 line."
+    return (
+        f"Eq. 6 blends Hoffmann et al.'s law ({prime}) into the regression lines with weight ε; "
+        f"the paper gives no ε. This report uses ε = {b.law.epsilon:.2f}; the runs choose "
+        f"ε = {b.chosen:.2f}, the value on a 0.01 grid of [0, 1] with the lowest mean ARE of "
+        f"the final loss when each corpus's runs are predicted from regressions fitted without "
+        f"that corpus (leave-one-corpus-out). Choosing ε again without each corpus in turn "
+        f"gives {', '.join(f'{e:.2f}' for e in b.nested)}; scoring each corpus with its own "
+        f"re-chosen ε (row '{METHODS['eq6_nested']}') is the held-out error of the whole "
+        f"procedure. "
+        f"A and B are blended on the log scale, A_ε = A'^(1-ε)·A(H)^ε with A(H) from the "
+        f"log10 A line (B likewise), because {raw_text}; a blended parameter that is not "
+        f"positive is left out (NaN). {cross_text}")
+
+
+def _blend_params_table(s: RunSetFit) -> pl.DataFrame:
+    law = s.blend.law
+    p = law.params_at(s.laws.h)
+    return pl.DataFrame({
+        "family": list(s.laws.families), "H": s.laws.h.round(4), "E": p[:, 0], "A": p[:, 1],
+        "B": p[:, 2], "alpha": p[:, 3].round(4), "beta": p[:, 4].round(4),
+        "a = beta/(alpha+beta)": law.exponent_at(s.laws.h).round(4),
+    })
+
+
+def _blend_errors_table(s: RunSetFit) -> tuple[pl.DataFrame, tuple[str, ...]]:
+    b = s.blend
+    per_corpus = {f"held-out, H = {h:.2f}": b.held_out[:, i] for i, h in enumerate(b.h)}
+    frame = pl.DataFrame({
+        "method": [METHODS[m] for m in b.methods], "ε": b.epsilons,
+        "in-sample": b.pooled(b.in_sample), "held-out": b.pooled(b.held_out), **per_corpus,
+    }).fill_nan(None)
+    return frame, ("in-sample", "held-out", *per_corpus)
+
+
 def _figures(fit: ComplexityFit, out: Path) -> list[tuple[str, str]]:
     import matplotlib
 
@@ -135,6 +188,19 @@ def _figures(fit: ComplexityFit, out: Path) -> list[tuple[str, str]]:
     save_figure(fig, out / FIGURES / "frontiers.png", dpi=110)
     made.append((f"{FIGURES}/frontiers.png", "Compute-optimal N_opt(C) of each corpus's law "
                  "(Eq. 2) against a slope-1/2 reference."))
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for s in fit.sets:
+        line, = ax.semilogy(EPSILON_GRID, s.blend.curve, label=s.laws.run_set)
+        ax.plot([s.blend.chosen], [np.interp(s.blend.chosen, EPSILON_GRID, s.blend.curve)], "o",
+                color=line.get_color())
+    ax.set_xlabel("ε (0: Hoffmann's law, 1: Eq. 5)")
+    ax.set_ylabel("held-out mean ARE of the final loss")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    save_figure(fig, out / FIGURES / "epsilon.png", dpi=110)
+    made.append((f"{FIGURES}/epsilon.png", "Leave-one-corpus-out error of Eq. 6 against ε per "
+                 "run set; the dot is the chosen ε."))
     return made
 
 
@@ -169,7 +235,7 @@ def _claims(fit: ComplexityFit, h_table: pl.DataFrame) -> list[str]:
 
 
 def write_report(con, out_dir: Path | str, *, grid: str = "hoffmann",
-                 fit: ComplexityFit | None = None) -> list[Path]:
+                 fit: ComplexityFit | None = None, epsilon: float | None = None) -> list[Path]:
     """Write ``complexity.md``, ``complexity.html`` and the figures into ``out_dir``.
 
     Parameters
@@ -181,13 +247,15 @@ def write_report(con, out_dir: Path | str, *, grid: str = "hoffmann",
         Start grid of the fits.
     fit : ComplexityFit, optional
         A fit already made (skips fitting).
+    epsilon : float in [0, 1], optional
+        ε of Eq. 6; default: chosen per run set from the runs.
 
     Returns
     -------
     list of Path
         The Markdown, the HTML, then every PNG.
     """
-    fit = fit or complexity_fit(con, grid=grid)
+    fit = fit or complexity_fit(con, grid=grid, epsilon=epsilon)
     out = Path(out_dir)
     try:
         (out / FIGURES).mkdir(parents=True, exist_ok=True)
@@ -222,6 +290,15 @@ def write_report(con, out_dir: Path | str, *, grid: str = "hoffmann",
         doc.table(_regression_table(s))
         doc.heading("Compute-optimal allocation (Eq. 2)", 3)
         doc.table(_frontier_table(s))
+        doc.heading("Epsilon-adjusted Chinchilla law (Eq. 6)", 3)
+        doc.paragraph(_blend_text(s))
+        doc.paragraph(f"Blended parameters at each corpus's H (ε = {s.blend.law.epsilon:.2f}):")
+        doc.table(_blend_params_table(s))
+        errors, are = _blend_errors_table(s)
+        doc.paragraph("Mean absolute relative error (ARE) of the final loss over the runs; "
+                      "in-sample: regressions on every corpus; held-out: regressions without "
+                      "the predicted corpus.")
+        doc.table(errors, are=are)
     figures = _figures(fit, out)
     doc.heading("Figures")
     for path, caption in figures:

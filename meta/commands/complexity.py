@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import click
 
 from meta.options import emit_json, open_warehouse, warehouse_option
+
+
+def epsilon_option(f: Callable) -> Callable:
+    """``--epsilon``: Eq. 6's weight of the data-dependent law, or 'fit' to choose it."""
+    return click.option(
+        "--epsilon", default="fit", show_default=True,
+        help="Weight of the data-dependent law in the epsilon-adjusted Chinchilla law (Eq. 6): "
+             "a number in [0, 1], or 'fit' for the value that best predicts each held-out "
+             "corpus (leave-one-corpus-out).")(f)
 
 
 @click.group("complexity")
@@ -25,24 +35,27 @@ def command() -> None:
               help="A corpus family (repeatable); default every family with an H.")
 @click.option("--grid", default="hoffmann", show_default=True,
               help="Start grid of huber-lbfgs (hoffmann, colpret, small).")
+@epsilon_option
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 @warehouse_option
 @click.pass_context
-def fit(ctx: click.Context, families: tuple[str, ...], grid: str, as_json: bool,
+def fit(ctx: click.Context, families: tuple[str, ...], grid: str, epsilon: str, as_json: bool,
         warehouse_path: Path) -> None:
-    """Print per-corpus Chinchilla laws, their regressions on H and the frontier per run set.
+    """Print per-corpus Chinchilla laws, their regressions on H, the frontier and Eq. 6.
 
     \b
     Example:
         meta complexity fit
         meta complexity fit --family gzipscale-0.12-10M --family gzipscale-0.61-10M --json
+        meta complexity fit --epsilon 0.5
     """
-    from analyses.complexity import complexity_fit
+    from analyses.complexity import complexity_fit, parse_epsilon
     from analyses.laws import get_grid
 
     get_grid(grid)
+    eps = parse_epsilon(epsilon)
     con = open_warehouse(ctx, warehouse_path, read_only=True)
-    result = complexity_fit(con, list(families) or None, grid=grid)
+    result = complexity_fit(con, list(families) or None, grid=grid, epsilon=eps)
     if as_json:
         emit_json(result.to_dict())
     else:

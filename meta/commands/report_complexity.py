@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from meta.commands.complexity import epsilon_option
 from meta.options import open_warehouse, warehouse_option
 
 
@@ -16,22 +17,26 @@ from meta.options import open_warehouse, warehouse_option
               help="Folder for complexity.md, complexity.html and figures/.")
 @click.option("--grid", default="hoffmann", show_default=True,
               help="Start grid of huber-lbfgs (hoffmann, colpret, small).")
+@epsilon_option
 @warehouse_option
 @click.pass_context
-def command(ctx: click.Context, out_dir: Path, grid: str, warehouse_path: Path) -> None:
-    """Write the gzip/PCFG report: H per corpus, laws, regressions on H and the frontier.
+def command(ctx: click.Context, out_dir: Path, grid: str, epsilon: str,
+            warehouse_path: Path) -> None:
+    """Write the gzip/PCFG report: H per corpus, laws, regressions on H, frontier and Eq. 6.
 
     \b
     Example:
         meta report complexity
-        meta report complexity --out /tmp/complexity --grid small
+        meta report complexity --out /tmp/complexity --grid small --epsilon 0.5
     """
+    from analyses.complexity import parse_epsilon
     from analyses.complexity.report import write_report
     from analyses.laws import get_grid
 
     get_grid(grid)
+    eps = parse_epsilon(epsilon)
     con = open_warehouse(ctx, warehouse_path, read_only=True)
     start = time.perf_counter()
-    paths = write_report(con, out_dir, grid=grid)
+    paths = write_report(con, out_dir, grid=grid, epsilon=eps)
     click.echo(f"wrote {paths[0]}, {paths[1]} and {len(paths) - 2} figures "
                f"({time.perf_counter() - start:.0f} s)", err=True)

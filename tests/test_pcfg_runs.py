@@ -1,6 +1,9 @@
 """pcfg-runs: the results files of `meta pcfg grid` as a source, and the grid runner."""
 
 import json
+import math
+import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
 import polars as pl
@@ -8,8 +11,15 @@ import pytest
 
 from ingest import pcfg_runs
 from ingest.normalize import normalize
-from ingest.pcfg.grid import PCFG_GRID_CPU, PCFG_GRID_GPU, preset, read_results, run_grid
-from meta.errors import BadRow, MissingInput
+from ingest.pcfg.grid import (
+    PCFG_GRID_CPU,
+    PCFG_GRID_GPU,
+    _results,
+    preset,
+    read_results,
+    run_grid,
+)
+from meta.errors import BadRow, MetaError, MissingInput
 from tests.conftest import value_at
 
 FAMILY = "pcfg-cpu-3_20_2_2-s0"
@@ -102,8 +112,42 @@ def test_grid_runs_and_resumes(tmp_path):
     assert t["models"].height == 2
 
 
+def test_time_limit_starts_the_cheapest_runs_and_a_rerun_goes_on(tmp_path):
+    grid = replace(preset("tiny"), grammars=((3, 20, 2, 2),))
+    path = run_grid(grid, tmp_path, time_limit=1e-9)  # the corpus is drawn, no run starts
+    assert read_results(path) == []
+    with pytest.raises(MetaError, match="time_limit"):
+        run_grid(grid, tmp_path, time_limit=-1)
+    run_grid(grid, tmp_path, jobs=2)  # in spawned workers
+    assert len(read_results(path)) == grid.n_runs
+
+
+def test_jobs_start_in_order_within_workers_capacity_and_deadline():
+    jobs = [3, 1, 2, 2, 1, 1]
+    running, peak = [], []
+
+    def work(job):
+        running.append(job)
+        peak.append((len(running), sum(running)))
+        time.sleep(0.02)
+        running.remove(job)
+        return job * 10
+
+    with ThreadPoolExecutor(4) as pool:
+        out = list(_results(work, jobs, pool, 3, math.inf, size=lambda j: j, capacity=4))
+        assert sorted(r for _, r in out) == sorted(j * 10 for j in jobs)
+        assert max(n for n, _ in peak) <= 3
+        # Over capacity only alone: the first job (3) runs, the 1 joins it, then the 2s wait.
+        assert all(total <= 4 or n == 1 for n, total in peak)
+        assert list(_results(work, jobs, pool, 3, time.perf_counter())) == []
+    assert [j for j, _ in _results(work, jobs, None, 1, math.inf)] == jobs
+
+
 def test_presets():
     assert PCFG_GRID_CPU.n_runs >= 3 * 4 * 4
     assert len(PCFG_GRID_GPU.grammars) == 6 and len(PCFG_GRID_GPU.sizes) == 6
     assert PCFG_GRID_GPU.budgets[-1] * 256 >= 1e8
     assert preset("gpu").train.lr == 5e-5 and preset("cpu").train.threads == 1
+    gpu, cpu = preset("gpu").train, preset("cpu").train
+    assert gpu.device == "cuda" and gpu.matmul_precision == "high"
+    assert cpu.matmul_precision == "highest"

@@ -1,6 +1,7 @@
 """The small Llama LM and its training loop (CPU, seconds)."""
 
 import math
+from dataclasses import replace
 
 import pytest
 import torch
@@ -65,3 +66,21 @@ def test_twenty_steps_on_cpu(corpus, tmp_path):
 def test_corpus_too_small(corpus):
     with pytest.raises(MetaError, match="corpus has 120 rows"):
         train(TrainConfig(train_rows=120, val_rows=8), corpus)
+
+
+def test_bad_settings_are_named():
+    with pytest.raises(MetaError, match="matmul_precision"):
+        TrainConfig(matmul_precision="fast")
+    with pytest.raises(MetaError, match="'n_embd'"):
+        TrainConfig(n_embd=0)
+
+
+def test_cpu_ignores_cuda_graph_and_losses_match_the_step_order(corpus):
+    cfg = TrainConfig(n_layer=1, n_head=1, n_embd=16, train_rows=40, batch_rows=8, val_rows=16,
+                      eval_interval=2)
+    a, b = train(cfg, corpus), train(replace(cfg, cuda_graph=False), corpus)
+    assert a.step_loss == b.step_loss and a.valid_loss == b.valid_loss
+    # train_loss is the mean of the step losses since the previous evaluation
+    assert a.eval_steps == [2, 4, 5]
+    assert a.train_loss[-1] == pytest.approx(a.step_loss[4])
+    assert a.train_loss[0] == pytest.approx(sum(a.step_loss[:2]) / 2)

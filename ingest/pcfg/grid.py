@@ -12,7 +12,10 @@ Presets are Python constants:
   3K-620K parameters), under 20 minutes on 2 cores as two worker processes of one thread each
   (17.7 min measured on a shared machine);
 - :data:`PCFG_GRID_GPU`: the paper's grid, 6 grammars × 6 sizes × 6 budgets (100K-100M tokens)
-  with its optimizer and schedule, for one GPU with ``--jobs 1`` (days, not minutes);
+  with its optimizer and schedule (TF32 matmuls), for one GPU: about 20 hours on an H100 by
+  the measured per-size rates, 14 of them for the 1.4B size, whose runs go one at a time.
+  Worker processes share the GPU (``jobs`` ~12, best under MPS); corpora reach them as
+  memory-mapped ``.npy`` files;
 - :data:`PCFG_GRID_TINY`: 2 grammars × 2 sizes × 2 budgets for CI (seconds).
 
 Sizes are ``(n_layer, n_head, n_embd)``; the MLP is 2 × n_embd wide. The embedding has one row
@@ -25,11 +28,15 @@ from __future__ import annotations
 import json
 import math
 import os
+import tempfile
 import time
-from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import asdict, dataclass, field, replace
+from multiprocessing import get_context
 from pathlib import Path
+
+import numpy as np
 
 from ingest.pcfg.grammar import PAPER_GRAMMARS, GrammarSpec, make_grammar
 from ingest.pcfg.gzip import corpus_compressibility
@@ -85,7 +92,8 @@ def _cpu_train():
 def _gpu_train():
     from ingest.pcfg.train import PAPER_TRAIN
 
-    return replace(PAPER_TRAIN, device="cuda", threads=4)
+    # TF32 tensor cores (fp32 storage and accumulation): the paper trained in plain fp32.
+    return replace(PAPER_TRAIN, device="cuda", threads=1, matmul_precision="high")
 
 
 def _rows(tokens: float) -> int:
@@ -151,12 +159,48 @@ def read_results(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
+def _non_embedding_params(cfg) -> int:
+    """N without embedding and head: per layer 4h² (attention) + 3·h·i (the gated MLP)."""
+    return cfg.n_layer * (4 * cfg.n_embd ** 2 + 3 * cfg.n_embd * cfg.mlp_width)
+
+
+def _estimated_seconds(cfg) -> float:
+    """Wall time of a run alone on an H100 with CUDA graphs, to order runs: per step 1 ms per
+    layer (its ~200 small kernels) plus the step's FLOPs (6 · non-embedding N · tokens) at
+    160 TFLOP/s (TF32): within 30% of benchmarks/bench_train.py's rates for the six sizes.
+    """
+    n = _non_embedding_params(cfg)
+    return cfg.steps * (1e-3 * cfg.n_layer + 6 * n * cfg.batch_rows * ROW_TOKENS / 1.6e14)
+
+
+def _make_corpus(job: tuple) -> dict:
+    """One grammar's corpus in a worker: (grid, shape, folder) -> its compressibility record.
+
+    The rows and lengths are written to ``folder`` as ``.npy`` files, which every run of the
+    grammar memory-maps (nothing large is sent between processes).
+    """
+    grid, shape, folder = job
+    corpus, h = corpus_for(grid, shape)
+    folder.mkdir(parents=True)
+    np.save(folder / "rows.npy", corpus.rows)
+    np.save(folder / "length.npy", corpus.length)
+    return {**h, "corpus": {"spec": corpus.spec, "seed": corpus.seed, "sep": corpus.sep,
+                            "pad": corpus.pad, "vocab_size": corpus.vocab_size}}
+
+
 def _train_one(job: tuple) -> dict:
-    """One run in a worker process: (config, corpus, record) -> record with the results."""
+    """One run in a worker: (config, corpus folder, corpus fields, record) -> the record with
+    the results."""
     from ingest.pcfg.train import train
 
-    cfg, corpus, record = job
+    cfg, folder, fields, record = job
+    corpus = Corpus(rows=np.load(folder / "rows.npy", mmap_mode="r"),
+                    length=np.load(folder / "length.npy", mmap_mode="r"), **fields)
     result = train(cfg, corpus)
+    if cfg.device.startswith("cuda"):
+        import torch
+
+        torch.cuda.empty_cache()  # the next run in this process may be larger
     record.update({
         "n_params": result.n_params,
         "n_params_non_embedding": result.n_params_non_embedding,
@@ -183,7 +227,53 @@ def corpus_for(grid: GridSpec, shape: tuple[int, int, int, int]) -> tuple[Corpus
                     "gzip_rows": h.n_rows}
 
 
-def run_grid(grid: GridSpec, out: Path, *, jobs: int = 1,
+def _estimated_bytes(cfg) -> float:
+    """GPU memory of a run beyond its process's own (~3 GB): parameters, gradients and AdamW's
+    two moments (16 bytes a parameter), the training rows, and the step's activations, held
+    three times (eager warm-up on a side stream, the graph's pool, the eager last batch): 192
+    bytes per token, layer and hidden unit (37.5 GB measured for the 275M size on an H100).
+    """
+    activations = 192 * cfg.batch_rows * ROW_TOKENS * cfg.n_layer * cfg.n_embd
+    return 16 * _non_embedding_params(cfg) + 8 * ROW_TOKENS * cfg.train_rows + activations
+
+
+def _results(fn: Callable, jobs: list, pool, workers: int, deadline: float,
+             size: Callable = lambda job: 0.0, capacity: float = math.inf) -> Iterator:
+    """``(job, fn(job))`` as they finish, the jobs started in order, at most ``workers`` at a
+    time in ``pool`` (here when None); none starts after ``deadline`` (a perf_counter time),
+    nor while the running jobs' ``size`` would exceed ``capacity`` with it (a job alone always
+    starts)."""
+    if pool is None:
+        for job in jobs:
+            if time.perf_counter() >= deadline:
+                return
+            yield job, fn(job)
+        return
+    queue, running = list(reversed(jobs)), {}
+    while True:
+        while (queue and len(running) < workers and time.perf_counter() < deadline
+               and (not running or sum(map(size, running.values())) + size(queue[-1])
+                    <= capacity)):
+            job = queue.pop()
+            running[pool.submit(fn, job)] = job
+        if not running:
+            return
+        done, _ = wait(running, return_when=FIRST_COMPLETED)
+        for future in done:
+            yield running.pop(future), future.result()
+
+
+def _gpu_capacity(grid: GridSpec, jobs: int) -> float:
+    """Bytes the runs of ``jobs`` processes may share on the grid's GPU (unlimited on CPU):
+    90% of the device less ~3 GB per process (its CUDA context, cuBLAS workspaces, caches)."""
+    if not grid.train.device.startswith("cuda"):
+        return math.inf
+    import torch
+
+    return 0.9 * torch.cuda.get_device_properties(grid.train.device).total_memory - jobs * 3e9
+
+
+def run_grid(grid: GridSpec, out: Path, *, jobs: int = 1, time_limit: float | None = None,
              log: Callable[[str], None] = lambda _: None) -> Path:
     """Run every missing run of ``grid``; results go to ``out/<grid.name>/results.jsonl``.
 
@@ -194,7 +284,13 @@ def run_grid(grid: GridSpec, out: Path, *, jobs: int = 1,
     out : Path
         The runs folder (``runs/pcfg`` or ``$META_PCFG_RUNS``).
     jobs : int, default=1
-        Worker processes; each gets ``train.threads`` threads.
+        Worker processes (spawned; on a GPU they share it); each gets ``train.threads``
+        threads. The corpora are drawn in the same workers, one grammar each.
+    time_limit : float, optional
+        Seconds after which no new run starts (runs already started finish). With a limit
+        the cheapest runs go first, so that a time-boxed session fills the grid evenly across
+        grammars; without one the most expensive go first (the last to start are short).
+        Run again to continue: runs already in the results file are skipped.
     log : callable
         Progress lines.
 
@@ -205,55 +301,58 @@ def run_grid(grid: GridSpec, out: Path, *, jobs: int = 1,
     """
     if grid.train is None:
         raise MetaError(f"Grid '{grid.name}' has no training config; use preset().")
+    if time_limit is not None and not time_limit > 0:
+        raise MetaError(f"time_limit must be a positive number of seconds. Got {time_limit!r}.")
+    start = time.perf_counter()
+    deadline = start + time_limit if time_limit is not None else math.inf
     folder = Path(out) / grid.name
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / RESULTS
     done = {r["run"] for r in read_results(path)}
-    jobs_list = []
+    todo = {}
     for shape in grid.grammars:
-        spec = GrammarSpec(*shape, seed=grid.grammar_seed)
-        family = family_name(grid.name, spec)
-        todo = [(size, rows) for size in grid.sizes for rows in grid.budgets
+        family = family_name(grid.name, GrammarSpec(*shape, seed=grid.grammar_seed))
+        runs = [(size, rows) for size in grid.sizes for rows in grid.budgets
                 if run_name(family, size, rows, grid.train.seed) not in done]
-        if not todo:
-            continue
-        t0 = time.perf_counter()
-        corpus, h = corpus_for(grid, shape)
-        log(f"{family}: {corpus.n_rows} rows, H = {h['gzip_median']:.3f} ± {h['gzip_std']:.3f} "
-            f"({time.perf_counter() - t0:.1f} s)")
-        for size, rows in todo:
-            n_layer, n_head, n_embd = size
-            cfg = replace(grid.train, n_layer=n_layer, n_head=n_head, n_embd=n_embd,
-                          train_rows=rows)
-            record = {
-                "run": run_name(family, size, rows, cfg.seed), "grid": grid.name,
-                "family": family, "grammar": list(shape), "grammar_seed": spec.seed,
-                "corpus_seed": grid.corpus_seed, "seed": cfg.seed, "train_rows": rows,
-                "size": list(size), **h,
-            }
-            jobs_list.append((cfg, corpus, record))
-    # Largest first, so the last jobs to start are short ones.
-    jobs_list.sort(key=lambda j: -j[0].train_rows * j[0].n_embd ** 2 * j[0].n_layer)
-    start = time.perf_counter()
-    with path.open("a") as f:
-        if jobs <= 1:
-            results = map(_train_one, jobs_list)
-            pool = None
-        else:
-            pool = ProcessPoolExecutor(max_workers=jobs)
-            results = (job.result() for job in
-                       as_completed([pool.submit(_train_one, j) for j in jobs_list]))
-        try:
-            for i, record in enumerate(results, start=1):
-                f.write(json.dumps(record) + "\n")
-                f.flush()
-                log(f"[{i}/{len(jobs_list)}] {record['run']}: valid "
-                    f"{record['valid_loss'][-1]:.4f} ({record['seconds']:.1f} s, "
-                    f"{record['tokens_per_second']:.0f} tokens/s, "
-                    f"{time.perf_counter() - start:.0f} s in all)")
-        finally:
-            if pool is not None:
-                pool.shutdown(cancel_futures=True)
+        if runs:
+            todo[shape] = (family, runs)
+    pool = (ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"))
+            if jobs > 1 else None)
+    try:
+        with tempfile.TemporaryDirectory(prefix="pcfg-corpora-") as tmp:
+            corpus_jobs = [(grid, shape, Path(tmp) / str(i)) for i, shape in enumerate(todo)]
+            jobs_list = []
+            for (_, shape, corpus_dir), h in _results(_make_corpus, corpus_jobs, pool, jobs,
+                                                      math.inf):
+                family, runs = todo[shape]
+                fields = h.pop("corpus")
+                log(f"{family}: H = {h['gzip_median']:.3f} ± {h['gzip_std']:.3f} "
+                    f"({time.perf_counter() - start:.0f} s in all)")
+                for size, rows in runs:
+                    n_layer, n_head, n_embd = size
+                    cfg = replace(grid.train, n_layer=n_layer, n_head=n_head, n_embd=n_embd,
+                                  train_rows=rows)
+                    record = {
+                        "run": run_name(family, size, rows, cfg.seed), "grid": grid.name,
+                        "family": family, "grammar": list(shape),
+                        "grammar_seed": grid.grammar_seed, "corpus_seed": grid.corpus_seed,
+                        "seed": cfg.seed, "train_rows": rows, "size": list(size), **h,
+                    }
+                    jobs_list.append((cfg, corpus_dir, fields, record))
+            jobs_list.sort(key=lambda j: _estimated_seconds(j[0]), reverse=time_limit is None)
+            with path.open("a") as f:
+                results = _results(_train_one, jobs_list, pool, jobs, deadline,
+                                   lambda job: _estimated_bytes(job[0]), _gpu_capacity(grid, jobs))
+                for i, (_, record) in enumerate(results, 1):
+                    f.write(json.dumps(record) + "\n")
+                    f.flush()
+                    log(f"[{i}/{len(jobs_list)}] {record['run']}: valid "
+                        f"{record['valid_loss'][-1]:.4f} ({record['seconds']:.1f} s, "
+                        f"{record['tokens_per_second']:.0f} tokens/s, "
+                        f"{time.perf_counter() - start:.0f} s in all)")
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
     return path
 
 

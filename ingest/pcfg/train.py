@@ -10,6 +10,12 @@ The paper's own settings (methods/gzip_pcfg.md §1.5) are :data:`PAPER_TRAIN`: A
 betas (0.9, 0.999), eps 1e-6, no weight decay), cosine from 5e-5 to 0 over the run with no
 warmup, batch 32 rows × 256 tokens, fp32, no gradient clipping. The defaults of
 :class:`TrainConfig` are for the tiny CPU models instead (see the comments there).
+
+On a GPU the models of the grid are far too small to keep it busy: an eager step is a few
+hundred kernel launches of microseconds each. There the whole optimizer step (forward,
+backward, clipping, fused AdamW with the learning rate as a device tensor) is captured once in
+a CUDA graph and replayed, and nothing waits for the device between evaluations (the step
+losses stay on it until then).
 """
 
 from __future__ import annotations
@@ -55,6 +61,11 @@ class TrainConfig:
     threads : int
         ``torch.set_num_threads``.
     device : str
+    cuda_graph : bool
+        On CUDA, replay the optimizer step as a CUDA graph (ignored on CPU).
+    matmul_precision : str
+        ``torch.set_float32_matmul_precision``: ``"highest"`` is fp32 as the paper trained;
+        ``"high"`` lets a GPU use TF32 tensor cores.
     out_dir : str or None
         Where ``ckpt.pt`` is written at the end (nothing when None).
     """
@@ -78,6 +89,8 @@ class TrainConfig:
     seed: int = 0
     threads: int = 1
     device: str = "cpu"
+    cuda_graph: bool = True
+    matmul_precision: str = "highest"
     out_dir: str | None = None
 
     def __post_init__(self):
@@ -90,6 +103,9 @@ class TrainConfig:
         if self.n_embd % self.n_head:
             raise MetaError(f"n_embd ({self.n_embd}) must be divisible by n_head "
                             f"({self.n_head}).")
+        if self.matmul_precision not in ("highest", "high", "medium"):
+            raise MetaError(f"Unknown matmul_precision '{self.matmul_precision}'. Known: high, "
+                            f"highest, medium.")
         if self.schedule not in ("cosine", "constant"):
             raise MetaError(f"Unknown schedule '{self.schedule}'. Known schedules: constant, "
                             f"cosine.")
@@ -195,10 +211,80 @@ class TrainRun:
 
 def _targets(rows: torch.Tensor, pad: int) -> tuple[torch.Tensor, torch.Tensor]:
     """Inputs ``rows[:, :-1]`` and next-token targets with padding as -1 (ignored)."""
-    x = rows[:, :-1]
-    y = rows[:, 1:].clone()
-    y[y == pad] = -1
-    return x, y
+    y = rows[:, 1:]
+    return rows[:, :-1], y.masked_fill(y == pad, -1)
+
+
+class _Step:
+    """One optimizer step on a batch of rows; returns the loss as a device tensor (no sync).
+
+    On CUDA (with ``cfg.cuda_graph``) the first ``WARMUP`` steps run eagerly on a side stream
+    (they create the optimizer state), the next one is captured in a CUDA graph and every later
+    one replays it after copying its rows into the captured input. A batch of another shape
+    (the last, partial one) runs eagerly. Elsewhere every step is eager.
+    """
+
+    WARMUP = 3
+
+    def __init__(self, model: LlamaLM, optimizer, cfg: TrainConfig, pad: int):
+        self.model, self.optimizer, self.pad = model, optimizer, pad
+        self.grad_clip = cfg.grad_clip
+        self.use_graph = cfg.cuda_graph and next(model.parameters()).is_cuda
+        self.calls = 0
+        self.graph = self.rows = self.loss = None
+
+    def _step(self, rows: torch.Tensor) -> torch.Tensor:
+        x, y = _targets(rows, self.pad)
+        _, loss = self.model(x, y)
+        loss.backward()
+        if self.grad_clip > 0:
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.grad_clip)
+        self.optimizer.step()
+        return loss.detach()
+
+    def _eager(self, rows: torch.Tensor) -> torch.Tensor:
+        self.optimizer.zero_grad(set_to_none=True)
+        return self._step(rows)
+
+    def __call__(self, rows: torch.Tensor) -> torch.Tensor:
+        self.calls += 1
+        if not self.use_graph or (self.rows is not None and rows.shape != self.rows.shape):
+            return self._eager(rows)
+        if self.calls <= self.WARMUP:
+            side = torch.cuda.Stream()
+            side.wait_stream(torch.cuda.current_stream())
+            with torch.cuda.stream(side):
+                loss = self._eager(rows)
+            torch.cuda.current_stream().wait_stream(side)
+            return loss
+        if self.graph is None:
+            self.rows = rows.clone()
+            self.graph = torch.cuda.CUDAGraph()
+            self.optimizer.zero_grad(set_to_none=True)
+            with torch.cuda.graph(self.graph):
+                self.loss = self._step(self.rows)
+        else:
+            self.rows.copy_(rows)
+        self.graph.replay()
+        return self.loss
+
+
+def _optimizer(model: LlamaLM, cfg: TrainConfig):
+    """AdamW; on CUDA fused, capturable, with the learning rate as a device tensor."""
+    kwargs = dict(betas=cfg.betas, eps=cfg.eps, weight_decay=cfg.weight_decay)
+    device = next(model.parameters()).device
+    if device.type == "cuda":
+        return torch.optim.AdamW(model.parameters(), lr=torch.tensor(cfg.lr, device=device),
+                                 fused=True, capturable=True, **kwargs)
+    return torch.optim.AdamW(model.parameters(), lr=cfg.lr, **kwargs)
+
+
+def _set_lr(optimizer, value: float) -> None:
+    for group in optimizer.param_groups:
+        if isinstance(group["lr"], torch.Tensor):
+            group["lr"].fill_(value)
+        else:
+            group["lr"] = value
 
 
 @torch.no_grad()
@@ -237,45 +323,44 @@ def train(cfg: TrainConfig, corpus: Corpus, *, log=None) -> TrainRun:
         raise MetaError(f"The corpus has {corpus.n_rows} rows; the run needs "
                         f"{cfg.train_rows} for training and {cfg.val_rows} for validation.")
     torch.set_num_threads(cfg.threads)
+    torch.set_float32_matmul_precision(cfg.matmul_precision)
     torch.manual_seed(cfg.seed)
     device = torch.device(cfg.device)
-    rows = torch.from_numpy(corpus.rows.astype(np.int64))
-    train_rows = rows[:cfg.train_rows].to(device)
-    val_rows = rows[corpus.n_rows - cfg.val_rows:].to(device)
-    tokens_per_row = torch.from_numpy(corpus.length[:cfg.train_rows].astype(np.int64))
+
+    def on_device(rows: np.ndarray) -> torch.Tensor:  # a slice of a (memory-mapped) corpus
+        return torch.from_numpy(np.ascontiguousarray(rows, dtype=np.int64)).to(device)
+
+    train_rows = on_device(corpus.rows[:cfg.train_rows])
+    val_rows = on_device(corpus.rows[corpus.n_rows - cfg.val_rows:])
 
     model = LlamaLM(cfg.model_config(corpus.vocab_size, corpus.rows.shape[1] - 1)).to(device)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, betas=cfg.betas,
-                                  eps=cfg.eps, weight_decay=cfg.weight_decay)
+    optimizer = _optimizer(model, cfg)
+    step_fn = _Step(model, optimizer, cfg, corpus.pad)
     order = torch.randperm(cfg.train_rows, generator=torch.Generator().manual_seed(cfg.seed))
+    # Tokens read after each step: the real tokens of the rows in the order they are read.
+    seen = np.cumsum(np.asarray(corpus.length[:cfg.train_rows])[order.numpy()])
+    seen = seen[np.minimum(np.arange(1, cfg.steps + 1) * cfg.batch_rows, cfg.train_rows) - 1]
+    order = order.to(device)
     interval = cfg.eval_interval or max(1, math.ceil(cfg.steps / 8))
     run = TrainRun(cfg, model.num_params(), model.num_params(non_embedding=True),
-                   corpus.vocab_size, int(corpus.length[:cfg.train_rows].sum()))
-    seen, since, best = 0, [], float("inf")
+                   corpus.vocab_size, int(seen[-1]))
+    step_loss = torch.empty(cfg.steps, device=device)
+    last, best = 0, float("inf")
     start = time.perf_counter()
     model.train()
     for step in range(cfg.steps):
         batch = order[step * cfg.batch_rows:(step + 1) * cfg.batch_rows]
-        for group in optimizer.param_groups:
-            group["lr"] = lr_at(step, cfg)
-        x, y = _targets(train_rows[batch.to(device)], corpus.pad)
-        _, loss = model(x, y)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        if cfg.grad_clip > 0:
-            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
-        optimizer.step()
-        seen += int(tokens_per_row[batch].sum())
-        run.step_loss.append(loss.item())
-        since.append(run.step_loss[-1])
+        _set_lr(optimizer, lr_at(step, cfg))
+        step_loss[step] = step_fn(train_rows[batch])
         if (step + 1) % interval == 0 or step + 1 == cfg.steps:
             val = estimate_loss(model, val_rows, corpus.pad, cfg.batch_rows)
             best = min(best, val)
+            run.step_loss.extend(step_loss[last:step + 1].tolist())
             run.eval_steps.append(step + 1)
-            run.eval_tokens.append(seen)
+            run.eval_tokens.append(int(seen[step]))
             run.valid_loss.append(val)
-            run.train_loss.append(float(np.mean(since)))
-            since = []
+            run.train_loss.append(float(np.mean(run.step_loss[last:])))
+            last = step + 1
             if log is not None:
                 log(f"step {step + 1}/{cfg.steps}: train {run.train_loss[-1]:.4f}, "
                     f"valid {val:.4f}")

@@ -185,25 +185,29 @@ def train_(grammar, seed, layers, heads, width, train_rows, val_rows, batch_rows
               envvar="META_PCFG_RUNS",
               help="Runs folder [default: runs/pcfg in the repository] (env: META_PCFG_RUNS).")
 @click.option("--jobs", default=2, show_default=True, type=click.IntRange(min=1),
-              help="Worker processes (one thread each on CPU).")
-def grid(name: str, runs: Path | None, jobs: int) -> None:
+              help="Worker processes (one thread each; on a GPU they share it).")
+@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
+              help="Start no run after SECONDS; the cheapest runs go first. Run again to go on.")
+def grid(name: str, runs: Path | None, jobs: int, time_limit: float | None) -> None:
     """Run every missing run of a grid and append them to <runs>/<grid>/results.jsonl.
 
-    Load the results with 'meta ingest pcfg-runs --force'.
+    Load the results with 'meta ingest pcfg-runs --force'. The 'gpu' preset is the
+    paper's 216 runs (about 20 hours on one H100); --time-limit fills it a session at a time.
 
     \b
     Example:
         meta pcfg grid --preset tiny --runs /tmp/runs
         meta pcfg grid --preset cpu --jobs 2
+        meta pcfg grid --preset gpu --jobs 8 --time-limit 3600
     """
     import time
 
-    from ingest.pcfg.grid import default_runs_folder, preset, run_grid
+    from ingest.pcfg.grid import default_runs_folder, preset, read_results, run_grid
 
     spec = preset(name)
     start = time.perf_counter()
-    path = run_grid(spec, runs or default_runs_folder(), jobs=jobs,
+    path = run_grid(spec, runs or default_runs_folder(), jobs=jobs, time_limit=time_limit,
                     log=lambda m: click.echo(m, err=True))
-    click.echo(f"{spec.n_runs} runs of grid '{name}' in {path} "
+    click.echo(f"{len(read_results(path))} of {spec.n_runs} runs of grid '{name}' in {path} "
                f"({time.perf_counter() - start:.0f} s)", err=True)
     click.echo(str(path))

@@ -271,8 +271,10 @@ def write_report(con, out_dir: Path | str, *, grid: str = "hoffmann",
         "a compute-optimal frontier that depends on H. This report does the same on the "
         "paper's own runs (`gzip-pcfg`: its 10M-token round, 5 corpora × 6 sizes × 5 budgets, "
         "N counting a 32,001-row embedding) and on this project's runs (`pcfg-runs`: small "
-        "Llama models with a vocabulary-sized embedding, so N is not the paper's N), side by "
-        "side. Laws: `huber-lbfgs` (Huber δ = 1e-3 on log loss, L-BFGS, start grid "
+        "Llama models with a vocabulary-sized embedding, so N is not the paper's N; "
+        "`pcfg-cpu`: a CPU grid with a faster schedule, `pcfg-gpu`: the paper's grid, "
+        "optimizer and schedule, as far as it has run), side by side. Laws: `huber-lbfgs` "
+        "(Huber δ = 1e-3 on log loss, L-BFGS, start grid "
         f"`{fit.grid}`), fitted on each run's final validation loss.")
     doc.heading("Claims checked")
     doc.bullets(_claims(fit, h_table))

@@ -8,6 +8,7 @@ from dataclasses import replace
 
 import polars as pl
 import pytest
+import torch
 
 from ingest import pcfg_runs
 from ingest.normalize import normalize
@@ -151,3 +152,10 @@ def test_presets():
     gpu, cpu = preset("gpu").train, preset("cpu").train
     assert gpu.device == "cuda" and gpu.matmul_precision == "high"
     assert cpu.matmul_precision == "highest"
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="a CUDA device is present")
+def test_gpu_grid_without_a_gpu_says_so_before_drawing_corpora(tmp_path):
+    with pytest.raises(MetaError, match="sees no CUDA device"):
+        run_grid(preset("gpu"), tmp_path, jobs=2)
+    assert not (tmp_path / "gpu" / "results.jsonl").exists()

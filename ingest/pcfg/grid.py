@@ -270,6 +270,10 @@ def _gpu_capacity(grid: GridSpec, jobs: int) -> float:
         return math.inf
     import torch
 
+    if not torch.cuda.is_available():
+        raise MetaError(f"Grid '{grid.name}' trains on {grid.train.device}, but torch "
+                        f"{torch.__version__} sees no CUDA device. Use a machine with a GPU, or "
+                        f"the cpu grid.")
     return 0.9 * torch.cuda.get_device_properties(grid.train.device).total_memory - jobs * 3e9
 
 
@@ -303,6 +307,7 @@ def run_grid(grid: GridSpec, out: Path, *, jobs: int = 1, time_limit: float | No
         raise MetaError(f"Grid '{grid.name}' has no training config; use preset().")
     if time_limit is not None and not time_limit > 0:
         raise MetaError(f"time_limit must be a positive number of seconds. Got {time_limit!r}.")
+    capacity = _gpu_capacity(grid, jobs)
     start = time.perf_counter()
     deadline = start + time_limit if time_limit is not None else math.inf
     folder = Path(out) / grid.name
@@ -342,7 +347,7 @@ def run_grid(grid: GridSpec, out: Path, *, jobs: int = 1, time_limit: float | No
             jobs_list.sort(key=lambda j: _estimated_seconds(j[0]), reverse=time_limit is None)
             with path.open("a") as f:
                 results = _results(_train_one, jobs_list, pool, jobs, deadline,
-                                   lambda job: _estimated_bytes(job[0]), _gpu_capacity(grid, jobs))
+                                   lambda job: _estimated_bytes(job[0]), capacity)
                 for i, (_, record) in enumerate(results, 1):
                     f.write(json.dumps(record) + "\n")
                     f.flush()

@@ -113,6 +113,21 @@ def test_grid_runs_and_resumes(tmp_path):
     assert t["models"].height == 2
 
 
+def test_a_stopped_grid_resumes_and_a_corrupt_results_file_is_named(tmp_path):
+    grid = replace(preset("tiny"), grammars=((3, 20, 2, 2),), sizes=((1, 1, 8),))
+    path = run_grid(grid, tmp_path)
+    whole = path.read_text()
+    path.write_text(whole[:-30])  # stopped while writing the second run's line
+    lines = []
+    run_grid(grid, tmp_path, log=lines.append)
+    assert any("dropped an unfinished last line" in m for m in lines)
+    assert sorted(r["run"] for r in read_results(path)) == sorted(
+        json.loads(x)["run"] for x in whole.splitlines())
+    path.write_text("{}\n{oops\n" + path.read_text())
+    with pytest.raises(BadRow, match=r"results.jsonl, line 2: not valid JSON"):
+        run_grid(grid, tmp_path)
+
+
 def test_time_limit_starts_the_cheapest_runs_and_a_rerun_goes_on(tmp_path):
     grid = replace(preset("tiny"), grammars=((3, 20, 2, 2),))
     path = run_grid(grid, tmp_path, time_limit=1e-9)  # the corpus is drawn, no run starts

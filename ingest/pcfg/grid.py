@@ -41,7 +41,7 @@ import numpy as np
 from ingest.pcfg.grammar import PAPER_GRAMMARS, GrammarSpec, make_grammar
 from ingest.pcfg.gzip import corpus_compressibility
 from ingest.pcfg.sample import ROW_TOKENS, Corpus, make_corpus
-from meta.errors import MetaError, UnknownName
+from meta.errors import BadRow, MetaError, UnknownName
 
 RESULTS = "results.jsonl"
 
@@ -153,10 +153,31 @@ def run_name(family: str, size: tuple[int, int, int], rows: int, seed: int) -> s
 
 
 def read_results(path: Path) -> list[dict]:
-    """The runs in a results file (none when it does not exist)."""
+    """The runs in a results file (none when it does not exist).
+
+    Raises
+    ------
+    BadRow
+        A line that is not JSON, with the file and line.
+    """
     if not path.exists():
         return []
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    runs = []
+    for i, line in enumerate(path.read_text().splitlines(), start=1):
+        if line.strip():
+            try:
+                runs.append(json.loads(line))
+            except json.JSONDecodeError as e:
+                raise BadRow(path, i, f"not valid JSON ({e.msg})") from None
+    return runs
+
+
+def _drop_unfinished_line(path: Path, log: Callable[[str], None]) -> None:
+    """Cut a last line without its newline: a grid stopped while it wrote that run."""
+    text = path.read_text() if path.exists() else ""
+    if text and not text.endswith("\n"):
+        path.write_text(text[:text.rfind("\n") + 1])
+        log(f"{path}: dropped an unfinished last line (a stopped run; it runs again)")
 
 
 def _non_embedding_params(cfg) -> int:
@@ -313,6 +334,7 @@ def run_grid(grid: GridSpec, out: Path, *, jobs: int = 1, time_limit: float | No
     folder = Path(out) / grid.name
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / RESULTS
+    _drop_unfinished_line(path, log)
     done = {r["run"] for r in read_results(path)}
     todo = {}
     for shape in grid.grammars:

@@ -58,10 +58,11 @@ def all_families(load_tables, sources=None, min_sizes: int = 2) -> dict[str, tup
     return fams
 
 
-def random_problems(families: dict[str, tuple], n: int, seed: int,
-                    max_points: int = 200) -> tuple[LawBatch, list[str]]:
+def random_problems(families: dict[str, tuple], n: int, seed: int, max_points: int = 200,
+                    min_sizes: int = 2) -> tuple[LawBatch, list[str]]:
     """``n`` random fitting problems: a family, a random subset of its models, a random prefix
-    of training (fraction 0.3-1 of the subset's tokens) and at most ``max_points`` points."""
+    of training (fraction 0.3-1 of the subset's tokens) and at most ``max_points`` points, with
+    at least ``min_sizes`` distinct model sizes."""
     rng = np.random.default_rng(seed)
     names = sorted(families)
     xs, ys, keys = [], [], []
@@ -78,7 +79,7 @@ def random_problems(families: dict[str, tuple], n: int, seed: int,
         idx = np.flatnonzero(sel)
         if idx.size > max_points:
             idx = np.sort(rng.choice(idx, size=max_points, replace=False))
-        if idx.size < 6 or np.unique(N[idx]).size < 2:
+        if idx.size < 6 or np.unique(N[idx]).size < min_sizes:
             continue
         xs.append(np.column_stack([N[idx], D[idx]]))
         ys.append(y[idx])

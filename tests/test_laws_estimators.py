@@ -19,10 +19,12 @@ from analyses.laws import (
     get_form,
 )
 from analyses.laws.estimators import InvalidParameter, NotFitted
+from analyses.laws.objectives import HuberLog
 from meta.errors import UnknownName
 
 CASES = [
     ("huber-lbfgs", {"grid": "small"}, "chinchilla"),
+    ("huber-lbfgs", {"grid": "small", "screen": 8}, "chinchilla"),
     ("huber-lbfgs", {"grid": "small"}, "chinchilla-borrowed"),
     ("huber-lbfgs", {"grid": "small"}, "compute"),
     ("huber-lbfgs", {"grid": "small"}, "run"),
@@ -112,6 +114,23 @@ def test_fixed_seed_reproduces_random_grid():
     assert a.result_.to_rows()[0]["settings"]["seed"] == 3
 
 
+def test_screen_runs_only_the_starts_with_the_lowest_initial_objective():
+    batch = synthetic("chinchilla", 3, seed=11)
+    form = get_form("chinchilla")
+    starts = HuberLBFGS(grid=24, seed=5)._starts(form)
+    screened = HuberLBFGS(grid=24, seed=5, screen=4).fit(batch)
+    for i in range(3):
+        f0 = HuberLog(form, batch.take([i]), np.zeros(24, int), 1e-3).value(starts, np.arange(24))
+        assert screened.start_[i] in np.argsort(f0)[:4]
+        # the same fit as from those four starts alone
+        alone = HuberLBFGS(grid=starts[np.sort(np.argsort(f0)[:4])]).fit(batch.take([i]))
+        assert _same(alone.params_[0], screened.params_[i])
+    assert screened.result_.to_rows()[0]["settings"]["screen"] == 4
+    # a screen that keeps every start changes nothing
+    every = HuberLBFGS(grid=24, seed=5).fit(batch)
+    assert _same(HuberLBFGS(grid=24, seed=5, screen=24).fit(batch).params_, every.params_)
+
+
 def test_parameter_validation_messages():
     batch = synthetic("chinchilla", 1)
     with pytest.raises(InvalidParameter) as e:
@@ -121,6 +140,10 @@ def test_parameter_validation_messages():
     with pytest.raises(InvalidParameter, match="'max_iter' parameter of HuberLBFGS must be an "
                        "int in the range"):
         HuberLBFGS(max_iter=0).fit(batch)
+    with pytest.raises(InvalidParameter) as e:
+        HuberLBFGS(screen=0).fit(batch)
+    assert str(e.value) == ("The 'screen' parameter of HuberLBFGS must be None or an int in the "
+                            "range [1, inf). Got 0 instead.")
     with pytest.raises(InvalidParameter, match="'method' parameter of CurveFitHitchhiker"):
         CurveFitHitchhiker(method="lm").fit(batch)
     with pytest.raises(UnknownName, match="Unknown grid 'huge'. Known grids: colpret, hoffmann"):

@@ -182,6 +182,12 @@ class HuberLBFGS(LawEstimator):
         until no decrease can be found.
     polish : int, default=8
         Starts per law continued to full convergence.
+    screen : int or None, default=None
+        Run L-BFGS only from the ``screen`` starts of each law with the lowest objective at
+        the start (all starts are evaluated once): Hoffmann's 4,500 starts then cost little
+        more than ``screen`` starts. Faster, but a law whose best basin is reached only from
+        starts that look poor at first gets a worse optimum than from every start. ``None``
+        runs every start.
 
     Attributes
     ----------
@@ -219,10 +225,12 @@ class HuberLBFGS(LawEstimator):
     _parameter_constraints = {
         "delta": POSITIVE_FLOAT, "grid": GRID, "max_iter": POSITIVE_INT, "seed": SEED,
         "form": FORM, "ftol": UNIT_FLOAT, "polish": NON_NEGATIVE_INT,
+        "screen": ("None or an int in the range [1, inf)",
+                   lambda v: v is None or POSITIVE_INT[1](v)),
     }
 
     def __init__(self, *, delta=1e-3, grid="hoffmann", max_iter=1000, seed=0,
-                 form="chinchilla", ftol=1e-6, polish=8):
+                 form="chinchilla", ftol=1e-6, polish=8, screen=None):
         self.delta = delta
         self.grid = grid
         self.max_iter = max_iter
@@ -230,6 +238,7 @@ class HuberLBFGS(LawEstimator):
         self.form = form
         self.ftol = ftol
         self.polish = polish
+        self.screen = screen
 
     def _starts(self, form: Form) -> np.ndarray:
         from analyses.laws import get_grid
@@ -254,6 +263,20 @@ class HuberLBFGS(LawEstimator):
         starts = np.broadcast_to(starts, (batch.n_laws,) + starts.shape)
         return self._fit_starts(batch, starts, form)
 
+    def _screen(self, form: Form, batch: LawBatch, laws: np.ndarray,
+                starts: np.ndarray) -> np.ndarray:
+        """Indices ``(n, K)`` of the starts each of ``laws`` runs: all of them, or with
+        ``screen`` the ``screen`` with the lowest objective (in their grid order)."""
+        S = starts.shape[1]
+        every = np.broadcast_to(np.arange(S), (laws.size, S))
+        if self.screen is None or self.screen >= S:
+            return every
+        x0 = starts[laws].reshape(laws.size * S, -1)
+        f0 = HuberLog(form, batch, np.repeat(laws, S), self.delta).value(x0, np.arange(len(x0)))
+        f0 = np.where(np.isfinite(f0), f0, np.inf).reshape(laws.size, S)
+        best = np.argsort(f0, axis=1, kind="stable")[:, :self.screen]
+        return np.sort(best, axis=1)
+
     def _fit_starts(self, batch: LawBatch, starts: np.ndarray, form: Form | None = None):
         """Fit with per-law internal starts ``(n_laws, n_starts, n_params)``."""
         self._validate()
@@ -271,13 +294,15 @@ class HuberLBFGS(LawEstimator):
         laws = np.flatnonzero(batch.n_points >= p)
         if laws.size:
             L = laws.size
-            law_of_row = np.repeat(laws, S)
-            x0 = starts[laws].reshape(L * S, p)
+            kept = self._screen(form, batch, laws, starts)  # (L, K) start indices run
+            K = kept.shape[1]
+            law_of_row = np.repeat(laws, K)
+            x0 = starts[laws[:, None], kept].reshape(L * K, p)
             r1 = minimize(HuberLog(form, batch, law_of_row, self.delta), x0, lower=lo,
                           upper=hi, max_iter=self.max_iter, ftol=self.ftol, expand=EXPAND)
-            f1 = np.where(np.isfinite(r1.fun), r1.fun, np.inf).reshape(L, S)
+            f1 = np.where(np.isfinite(r1.fun), r1.fun, np.inf).reshape(L, K)
             rows = _polish_rows(f1, self.polish)
-            law_idx = rows // S
+            law_idx = rows // K
             if self.polish > 0:
                 r2 = minimize(HuberLog(form, batch, law_of_row[rows], self.delta), r1.x[rows],
                               lower=lo, upper=hi, max_iter=self.max_iter, ftol=POLISH_FTOL,
@@ -302,11 +327,12 @@ class HuberLBFGS(LawEstimator):
             theta[laws[bad]] = np.nan
             objective[laws[bad]] = np.nan
             n_iter[laws] = it2[win]
-            start[laws] = rows[win] % S
+            start[laws] = kept[law_idx[win], rows[win] % K]
             start_theta[laws] = starts[laws, start[laws]]
         settings = {
             "delta": float(self.delta), "max_iter": int(self.max_iter), "seed": int(self.seed),
             "ftol": float(self.ftol), "polish": int(self.polish), "n_starts": int(S),
+            "screen": None if self.screen is None else int(self.screen),
             "grid": self.grid if isinstance(self.grid, str | int) else "custom",
         }
         self._finish(form, batch, theta, objective, status, n_iter, start, start_theta,

@@ -54,31 +54,24 @@ class LBFGSResult:
     status: np.ndarray
 
 
-def _dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return np.einsum("ij,ij->i", a, b)
+def rowdot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Dot products along the last axis, broadcasting."""
+    return np.einsum("...i,...i->...", a, b)
 
 
-def _direction(pg, S, Y, rho, nh):
-    """Two-loop recursion, row-wise; slots ``m - nh .. m-1`` hold the history, newest last."""
-    b, m, _ = S.shape
+def _direction(pg, S, Y, rho, gamma, h):
+    """Two-loop recursion, row-wise, over the ``h`` newest history slots (``S[-1]`` is the
+    newest); ``rho`` is 0 in a row's empty slots, which then contribute nothing."""
+    m = len(rho)
     q = pg.copy()
-    alpha = np.zeros((b, m))
-    first = m - nh
-    for j in range(m - 1, -1, -1):
-        valid = j >= first
-        a = np.where(valid, rho[:, j] * _dot(S[:, j], q), 0.0)
-        q -= a[:, None] * Y[:, j]
-        alpha[:, j] = a
-    yy = _dot(Y[:, m - 1], Y[:, m - 1])
-    sy = _dot(S[:, m - 1], Y[:, m - 1])
-    with np.errstate(divide="ignore", invalid="ignore"):
-        gamma = np.where(nh > 0, sy / yy, 1.0)
-    r = gamma[:, None] * q
-    for j in range(m):
-        valid = j >= first
-        beta = rho[:, j] * _dot(Y[:, j], r)
-        r += np.where(valid, alpha[:, j] - beta, 0.0)[:, None] * S[:, j]
-    return -r
+    alpha = np.empty_like(rho)
+    for j in range(m - 1, m - 1 - h, -1):
+        alpha[j] = rho[j] * rowdot(S[j], q)
+        q -= alpha[j][:, None] * Y[j]
+    q *= gamma[:, None]
+    for j in range(m - h, m):
+        q += (alpha[j] - rho[j] * rowdot(Y[j], q))[:, None] * S[j]
+    return np.negative(q, out=q)
 
 
 def minimize(fun: Objective, x0, *, lower=None, upper=None, max_iter: int = 1000,
@@ -113,9 +106,8 @@ def minimize(fun: Objective, x0, *, lower=None, upper=None, max_iter: int = 1000
         Armijo constant.
     patience : int, default=1
         Consecutive iterations that must pass the ``ftol`` or ``xtol`` test before a problem
-        stops; the
-        history is dropped after each one that passes without stopping, which lets a problem
-        stalled at a kink of its objective restart along steepest descent.
+        stops; the history is dropped after each one that passes without stopping, which lets
+        a problem stalled at a kink of its objective restart along steepest descent.
     expand : int, default=0
         Times a unit step may be lengthened (x4 each) while it keeps lowering the objective
         and the slope stays steep; helps along flat valleys.
@@ -137,116 +129,124 @@ def minimize(fun: Objective, x0, *, lower=None, upper=None, max_iter: int = 1000
     lo = np.broadcast_to(-np.inf if lower is None else np.asarray(lower, float), (n, k))
     hi = np.broadcast_to(np.inf if upper is None else np.asarray(upper, float), (n, k))
     np.clip(x, lo, hi, out=x)
-    rows = np.arange(n)
-    f, g = (np.asarray(v, dtype=float) for v in fun(x, rows))
-    g = np.array(g, copy=True)
+    f, g = (np.array(v, dtype=float) for v in fun(x, np.arange(n)))
     status = np.full(n, RUNNING)
     status[~(np.isfinite(f) & np.isfinite(g).all(1))] = NAN_OBJECTIVE
-    m = history
-    S, Y = np.zeros((n, m, k)), np.zeros((n, m, k))
-    rho = np.zeros((n, m))
-    nh = np.zeros(n, dtype=int)
-    n_iter = np.zeros(n, dtype=int)
-    n_eval = np.ones(n, dtype=int)
-    calm = np.zeros(n, dtype=int)  # consecutive iterations passing the ftol test
     if max_iter <= 0:
         status[status == RUNNING] = MAX_ITER
+    n_iter = np.zeros(n, dtype=int)
+    n_eval = np.ones(n, dtype=int)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        _run(fun, x, f, g, lo, hi, status, n_iter, n_eval, max_iter, history, ftol, gtol,
+             xtol, max_ls, c1, patience, expand)
+    f = np.where(np.isfinite(f), f, np.inf)
+    return LBFGSResult(x, f, g, n_iter, n_eval, status)
 
-    active = np.flatnonzero(status == RUNNING)
-    while active.size:
-        xa, fa, ga = x[active], f[active], g[active]
-        la, ha = lo[active], hi[active]
+
+def _run(fun, x, f, g, lo, hi, status, n_iter, n_eval, max_iter, m, ftol, gtol, xtol, max_ls,
+         c1, patience, expand):
+    """The iterations of :func:`minimize`, on working arrays that hold only running rows;
+    a row's final state is written to ``x, f, g, status, n_iter, n_eval`` when it stops."""
+    rows = np.flatnonzero(status == RUNNING)
+    b, k = rows.size, x.shape[1]
+    xa, fa, ga, la, ha = x[rows], f[rows], g[rows], lo[rows], hi[rows]
+    # history, oldest pair first: a row's last nh[i] slots hold its pairs
+    S, Y, rho = np.zeros((m, b, k)), np.zeros((m, b, k)), np.zeros((m, b))
+    gamma = np.ones(b)  # s'y / y'y of the newest pair
+    nh = np.zeros(b, dtype=int)
+    calm = np.zeros(b, dtype=int)  # consecutive iterations passing the ftol test
+    ne = np.ones(b, dtype=int)
+    slot = np.arange(m)[:, None]
+    it = 0
+    while rows.size:
+        st = np.full(rows.size, RUNNING)
         held = ((xa <= la) & (ga > 0)) | ((xa >= ha) & (ga < 0))
         pg = np.where(held, 0.0, ga)
         small_g = np.abs(pg).max(1) <= gtol
-        status[active[small_g]] = CONVERGED
+        st[small_g] = CONVERGED
 
-        nha = nh[active]
-        d = _direction(pg, S[active], Y[active], rho[active], nha)
+        d = _direction(pg, S, Y, np.where(slot >= m - nh, rho, 0.0),
+                       np.where(nh > 0, gamma, 1.0), min(it, m))
         d[held] = 0.0
-        gd = _dot(ga, d)
+        gd = rowdot(ga, d)
         bad = ~(gd < 0) | ~np.isfinite(gd)
         if bad.any():  # not a descent direction: forget the history, go downhill
-            nha[bad] = 0
+            nh[bad] = 0
             d[bad] = -pg[bad]
-            gd[bad] = -_dot(pg[bad], pg[bad])
-        dnorm = np.sqrt(_dot(d, d))
-        with np.errstate(divide="ignore"):
-            t = np.where(nha > 0, 1.0, np.minimum(1.0, 1.0 / dnorm))
+            gd[bad] = -rowdot(pg[bad], pg[bad])
+        t = np.where(nh > 0, 1.0, np.minimum(1.0, 1.0 / np.sqrt(rowdot(d, d))))
 
         # Line search, row-wise: rows that pass the Armijo test leave `pending`.
         xnew, fnew, gnew = xa.copy(), fa.copy(), ga.copy()
-        accepted = np.zeros(active.size, dtype=bool)
+        accepted = np.zeros(rows.size, dtype=bool)
         pending = np.flatnonzero(~small_g)
         for _ in range(max_ls):
             if not pending.size:
                 break
-            xt = np.clip(xa[pending] + t[pending, None] * d[pending], la[pending], ha[pending])
-            ft, gt = fun(xt, active[pending])
-            n_eval[active[pending]] += 1
-            with np.errstate(invalid="ignore"):
-                ok = (np.isfinite(ft) & np.isfinite(gt).all(1)
-                      & (ft <= fa[pending] + c1 * _dot(ga[pending], xt - xa[pending])))
+            xp = xa[pending]
+            xt = np.minimum(np.maximum(xp + t[pending, None] * d[pending], la[pending]),
+                            ha[pending])
+            ft, gt = fun(xt, rows[pending])
+            ne[pending] += 1
+            ok = (np.isfinite(ft) & np.isfinite(gt).all(1)
+                  & (ft <= fa[pending] + c1 * rowdot(ga[pending], xt - xp)))
             acc = pending[ok]
             xnew[acc], fnew[acc], gnew[acc] = xt[ok], ft[ok], gt[ok]
             accepted[acc] = True
             p, fp = pending[~ok], ft[~ok]
             tp, dphi = t[p], gd[p]
-            with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-                tq = -dphi * tp * tp / (2.0 * (fp - fa[p] - dphi * tp))
-                tq = np.where(np.isfinite(fp) & np.isfinite(tq),
-                              np.clip(tq, 0.1 * tp, 0.5 * tp), 0.1 * tp)
-            t[p] = tq
+            tq = -dphi * tp * tp / (2.0 * (fp - fa[p] - dphi * tp))
+            t[p] = np.where(np.isfinite(fp) & np.isfinite(tq),
+                            np.minimum(np.maximum(tq, 0.1 * tp), 0.5 * tp), 0.1 * tp)
             pending = p
 
         # Expansion: a unit step that passed Armijo but left the slope steep (the curvature
         # condition fails) is tried 4x longer while that keeps lowering f.
         grow = np.flatnonzero(accepted & (t == 1.0))
         for _ in range(expand):
-            grow = grow[_dot(gnew[grow], d[grow]) < 0.9 * gd[grow]]
+            grow = grow[rowdot(gnew[grow], d[grow]) < 0.9 * gd[grow]]
             if not grow.size:
                 break
             t[grow] *= 4.0
-            xt = np.clip(xa[grow] + t[grow, None] * d[grow], la[grow], ha[grow])
-            ft, gt = fun(xt, active[grow])
-            n_eval[active[grow]] += 1
-            with np.errstate(invalid="ignore"):
-                ok = np.isfinite(ft) & np.isfinite(gt).all(1) & (ft < fnew[grow])
+            xt = np.minimum(np.maximum(xa[grow] + t[grow, None] * d[grow], la[grow]), ha[grow])
+            ft, gt = fun(xt, rows[grow])
+            ne[grow] += 1
+            ok = np.isfinite(ft) & np.isfinite(gt).all(1) & (ft < fnew[grow])
             grow = grow[ok]
             xnew[grow], fnew[grow], gnew[grow] = xt[ok], ft[ok], gt[ok]
 
         # Rows whose line search failed: retry once along steepest descent, then stop.
-        failed = np.flatnonzero(~accepted & ~small_g)
-        give_up = failed[nha[failed] == 0]
-        status[active[give_up]] = LINE_SEARCH
-        nha[failed] = 0
+        failed = ~accepted & ~small_g
+        st[failed & (nh == 0)] = LINE_SEARCH
+        nh[failed] = 0
 
         s = xnew - xa
         yv = gnew - ga
-        sy, yy = _dot(s, yv), _dot(yv, yv)
+        sy, yy = rowdot(s, yv), rowdot(yv, yv)
         upd = accepted & (sy > 2.2e-16 * yy) & (yy > 0)
-        u = active[upd]
-        if u.size:
-            S[u, :-1], Y[u, :-1], rho[u, :-1] = S[u, 1:], Y[u, 1:], rho[u, 1:]
-            S[u, -1], Y[u, -1], rho[u, -1] = s[upd], yv[upd], 1.0 / sy[upd]
-            nha[upd] = np.minimum(nha[upd] + 1, m)
-        nh[active] = nha
+        if upd.any():
+            S[:-1, upd], Y[:-1, upd], rho[:-1, upd] = S[1:, upd], Y[1:, upd], rho[1:, upd]
+            S[-1, upd], Y[-1, upd], rho[-1, upd] = s[upd], yv[upd], 1.0 / sy[upd]
+            gamma[upd] = sy[upd] / yy[upd]
+            nh[upd] = np.minimum(nh[upd] + 1, m)
 
-        acc = active[accepted]
-        x[acc], f[acc], g[acc] = xnew[accepted], fnew[accepted], gnew[accepted]
         df = fa - fnew
-        with np.errstate(invalid="ignore"):
-            small = accepted & ((df <= ftol * np.maximum(np.abs(fa), np.abs(fnew)))
-                                | (np.abs(s).max(1) <= xtol * (1.0 + np.abs(xa).max(1))))
-        calm[active] = np.where(small, calm[active] + 1, 0)
-        done = calm[active] >= patience
-        restart = small & ~done
-        nh[active[restart]] = 0
-        status[active[done]] = CONVERGED
-        n_iter[active] += 1
-        running = status[active] == RUNNING
-        status[active[running & (n_iter[active] >= max_iter)]] = MAX_ITER
-        active = active[status[active] == RUNNING]
-
-    f = np.where(np.isfinite(f), f, np.inf)
-    return LBFGSResult(x, f, g, n_iter, n_eval, status)
+        small = accepted & ((df <= ftol * np.maximum(np.abs(fa), np.abs(fnew)))
+                            | (np.abs(s).max(1) <= xtol * (1.0 + np.abs(xa).max(1))))
+        xa, fa, ga = xnew, fnew, gnew
+        calm = np.where(small, calm + 1, 0)
+        done = calm >= patience
+        nh[small & ~done] = 0  # restart
+        st[done] = CONVERGED
+        it += 1
+        if it >= max_iter:
+            st[st == RUNNING] = MAX_ITER
+        stop = st != RUNNING
+        if stop.any():
+            out = rows[stop]
+            x[out], f[out], g[out] = xa[stop], fa[stop], ga[stop]
+            status[out], n_iter[out], n_eval[out] = st[stop], it, ne[stop]
+            keep = ~stop
+            rows, xa, fa, ga, la, ha = (a[keep] for a in (rows, xa, fa, ga, la, ha))
+            S, Y, rho = S[:, keep], Y[:, keep], rho[:, keep]
+            gamma, nh, calm, ne = gamma[keep], nh[keep], calm[keep], ne[keep]

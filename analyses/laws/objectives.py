@@ -21,6 +21,7 @@ import numpy as np
 
 from analyses.laws.batch import LawBatch
 from analyses.laws.forms import Form
+from analyses.laws.lbfgs import rowdot
 
 BLOCK = 1 << 16  # points per block of rows
 THREADS = min(2, os.cpu_count() or 1)
@@ -32,12 +33,6 @@ def _pool():
         from concurrent.futures import ThreadPoolExecutor
         _POOL.append(ThreadPoolExecutor(THREADS, thread_name_prefix="laws"))
     return _POOL[0]
-
-
-def _dot(a, b):
-    if a.shape != b.shape:
-        b = np.broadcast_to(b, a.shape)
-    return np.einsum("ij,ij->i", a, b)
 
 
 class HuberLog:
@@ -65,7 +60,7 @@ class HuberLog:
         self.shared = batch.n_laws == 1  # one law: broadcast its points, gather nothing
 
     def _rows(self, arr, li):
-        return arr if self.shared else arr[li]
+        return arr if li is None else arr[li]
 
     def __call__(self, theta: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Objective ``(b,)`` and gradient ``(b, p)`` at internal ``theta (b, p)``.
@@ -74,16 +69,27 @@ class HuberLog:
         threads (numpy releases the GIL inside its loops); each row's arithmetic is the same in
         any block, so results do not depend on the blocking.
         """
+        return self._blocks(theta, rows, True)
+
+    def value(self, theta: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """The objective ``(b,)`` alone (what ``__call__`` returns first), without the
+        gradient's work."""
+        return self._blocks(theta, rows, False)[0]
+
+    def _blocks(self, theta, rows, grad):
         rows = np.asarray(rows)
         step = max(1, BLOCK // max(1, self.logy.shape[-1]))
         if rows.size <= step:
-            return self._call(theta, rows)
+            return self._call(theta, rows, grad)
         f = np.empty(rows.size)
-        g = np.empty(theta.shape)
+        g = np.empty(theta.shape) if grad else None
 
         def block(s0):
             sl = slice(s0, s0 + step)
-            f[sl], g[sl] = self._call(theta[sl], rows[sl])
+            fb, gb = self._call(theta[sl], rows[sl], grad)
+            f[sl] = fb
+            if grad:
+                g[sl] = gb
 
         starts = range(0, rows.size, step)
         if THREADS > 1 and len(starts) > 1:
@@ -93,22 +99,22 @@ class HuberLog:
                 block(s0)
         return f, g
 
-    def _call(self, theta, rows):
-        li = self.law[rows]
+    def _call(self, theta, rows, grad):
+        li = None if self.shared else self.law[rows]
         logy = self._rows(self.logy, li)
         w = None if self.w is None else self._rows(self.w, li)
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             if self.form.lse is not None:
-                return self._lse(theta, li, logy, w)
+                return self._lse(theta, li, logy, w, grad)
             logp, J = self.form.log_jacobian(theta, self._rows(self.X, li))
             r = logp - logy
             c = np.clip(r, -self.delta, self.delta)
             if w is not None:
                 c *= w
-            f = _dot(c, r) - 0.5 * _dot(c, c)
-            return f, np.einsum("bn,bnp->bp", c, J)
+            f = rowdot(c, r) - 0.5 * rowdot(c, c)
+            return f, np.einsum("bn,bnp->bp", c, J) if grad else None
 
-    def _lse(self, theta, li, logy, w):
+    def _lse(self, theta, li, logy, w, grad):
         lse = self.form.lse
         b = theta.shape[0]
         Ii = theta @ lse.Mi + lse.ci
@@ -135,14 +141,16 @@ class HuberLog:
         c = np.clip(r, -self.delta, self.delta)
         if w is not None:
             c *= w
-        f = _dot(c, r) - 0.5 * _dot(c, c)
+        f = rowdot(c, r) - 0.5 * rowdot(c, c)
+        if not grad:
+            return f, None
         c /= s
         gI = np.zeros((b, len(lse.feature)))
         gS = np.zeros_like(gI)
         for j, Fq, u in terms:
             u *= c
             gI[:, j] = u.sum(1)
-            gS[:, j] = -_dot(u, Fq)
+            gS[:, j] = -rowdot(u, Fq)
         csum = None
         for j, q in enumerate(lse.feature):
             if q < 0:

@@ -56,7 +56,7 @@ class LBFGSResult:
 
 def rowdot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Dot products along the last axis, broadcasting."""
-    return np.einsum("...i,...i->...", a, b)
+    return np.vecdot(a, b)
 
 
 def _direction(pg, S, Y, rho, gamma, h):

@@ -487,8 +487,8 @@ def _batched_lm(form: Form, batch: LawBatch, start: np.ndarray, max_iter: int):
     def cost(th, rows):
         with np.errstate(all="ignore"):
             pred = form.raw_predict(th, X[rows])
-        r = np.where(mask[rows], pred - y[rows], 0.0)
-        c = (r * r).sum(1)
+            r = np.where(mask[rows], pred - y[rows], 0.0)
+            c = (r * r).sum(1)  # inf where a trial point overflows: rejected below
         return np.where(np.isfinite(c), c, np.inf)
 
     all_rows = np.arange(n)

@@ -121,3 +121,22 @@ def test_cli_fit_all_and_fit(source_db, tmp_path):
     assert doc["status"] in ("ok", "at_bound") and doc["objective"] >= 0
     r = CliRunner().invoke(cli, ["fit-all", "--study", "nope", "--warehouse", str(path)])
     assert r.exit_code == 1 and "Unknown study 'nope'" in r.stderr
+
+
+def test_chunks_cap_laws_and_padded_points():
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    def law(points, form="chinchilla", estimator="huber-lbfgs"):
+        spec = SimpleNamespace(form=form, train=np.zeros(points, dtype=int))
+        return SimpleNamespace(spec=spec, estimator=estimator)
+
+    laws = [law(10)] * 300 + [law(40_000)] * 13 + [law(50, estimator="curvefit-hitchhiker")]
+    chunks = run.chunked(laws)
+    assert sorted(map(len, chunks)) == [1, 1, 6, 6, 50, 250]  # 40k-point laws: 6 a chunk
+    assert all(len({(p.spec.form, p.estimator) for p in c}) == 1 for c in chunks)
+    for c in chunks:
+        assert len(c) <= run.CHUNK
+        assert len(c) == 1 or len(c) * max(p.spec.train.size for p in c) <= run.CHUNK_POINTS
+    assert sum(map(len, chunks)) == len(laws)

@@ -139,6 +139,12 @@ def _figures(fit: ComplexityFit, out: Path) -> list[tuple[str, str]]:
     import matplotlib.pyplot as plt
 
     made = []
+
+    def add(fig, name: str, caption: str) -> None:
+        fig.tight_layout()
+        save_figure(fig, out / FIGURES / name, dpi=110)
+        made.append((f"{FIGURES}/{name}", caption))
+
     names = [("E", "E"), ("log10_A", "log10 A"), ("log10_B", "log10 B"), ("alpha", "alpha"),
              ("beta", "beta")]
     fig, axes = plt.subplots(len(fit.sets), 5, figsize=(16, 3.2 * len(fit.sets)),
@@ -153,10 +159,8 @@ def _figures(fit: ComplexityFit, out: Path) -> list[tuple[str, str]]:
             ax.plot(hh, s.regression.at(key, hh), "-", alpha=0.7)
             ax.set_title(f"{s.laws.run_set}: {label}", fontsize=9)
             ax.set_xlabel("H (gzip median)")
-    fig.tight_layout()
-    save_figure(fig, out / FIGURES / "params_vs_h.png", dpi=110)
-    made.append((f"{FIGURES}/params_vs_h.png", "Per-corpus law parameters against H, with "
-                 "their OLS lines (one row per run set)."))
+    add(fig, "params_vs_h.png", "Per-corpus law parameters against H, with their OLS lines "
+        "(one row per run set).")
 
     fig, ax = plt.subplots(figsize=(6, 4))
     for s in fit.sets:
@@ -165,11 +169,9 @@ def _figures(fit: ComplexityFit, out: Path) -> list[tuple[str, str]]:
     ax.set_xlabel("H (gzip median)")
     ax.set_ylabel("a = beta/(alpha+beta)  (N_opt ∝ C^a)")
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    save_figure(fig, out / FIGURES / "frontier_exponent.png", dpi=110)
-    made.append((f"{FIGURES}/frontier_exponent.png", "Exponent of the compute-optimal "
-                 "parameter count N_opt ∝ C^a per corpus; below the dashed 1:1 line a corpus "
-                 "puts more of each extra FLOP into data."))
+    add(fig, "frontier_exponent.png", "Exponent of the compute-optimal parameter count "
+        "N_opt ∝ C^a per corpus; below the dashed 1:1 line a corpus puts more of each extra "
+        "FLOP into data.")
 
     fig, axes = plt.subplots(1, len(fit.sets), figsize=(6 * len(fit.sets), 4), squeeze=False)
     for ax, s in zip(axes[0], fit.sets, strict=True):
@@ -184,10 +186,8 @@ def _figures(fit: ComplexityFit, out: Path) -> list[tuple[str, str]]:
         ax.set_xlabel("C (FLOPs)")
         ax.set_ylabel("N_opt")
         ax.legend(fontsize=7)
-    fig.tight_layout()
-    save_figure(fig, out / FIGURES / "frontiers.png", dpi=110)
-    made.append((f"{FIGURES}/frontiers.png", "Compute-optimal N_opt(C) of each corpus's law "
-                 "(Eq. 2) against a slope-1/2 reference."))
+    add(fig, "frontiers.png", "Compute-optimal N_opt(C) of each corpus's law (Eq. 2) against "
+        "a slope-1/2 reference.")
 
     fig, ax = plt.subplots(figsize=(6, 4))
     for s in fit.sets:
@@ -197,10 +197,8 @@ def _figures(fit: ComplexityFit, out: Path) -> list[tuple[str, str]]:
     ax.set_xlabel("ε (0: Hoffmann's law, 1: Eq. 5)")
     ax.set_ylabel("held-out mean ARE of the final loss")
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    save_figure(fig, out / FIGURES / "epsilon.png", dpi=110)
-    made.append((f"{FIGURES}/epsilon.png", "Leave-one-corpus-out error of Eq. 6 against ε per "
-                 "run set; the dot is the chosen ε."))
+    add(fig, "epsilon.png", "Leave-one-corpus-out error of Eq. 6 against ε per run set; "
+        "the dot is the chosen ε.")
     return made
 
 

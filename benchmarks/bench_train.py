@@ -30,16 +30,16 @@ from ingest.pcfg.sample import make_corpus  # noqa: E402
 from ingest.pcfg.train import train  # noqa: E402
 
 GRAMMAR = GrammarSpec(10, 150, 5, 3, seed=0)
+WARMUP = 5  # steps of an untimed run first (CUDA context, graph capture, allocator)
 
 
 def _config(grid, size, steps):
-    n_layer, n_head, n_embd = size
-    return replace(grid.train, n_layer=n_layer, n_head=n_head, n_embd=n_embd,
-                   train_rows=grid.train.batch_rows * steps, eval_interval=steps)
+    return replace(grid.run_config(size, grid.train.batch_rows * steps), eval_interval=steps)
 
 
 def _corpus(grid, steps):
-    return make_corpus(GRAMMAR, grid.train.batch_rows * steps + grid.train.val_rows, seed=0)
+    rows = grid.train.batch_rows * max(steps, WARMUP) + grid.train.val_rows
+    return make_corpus(GRAMMAR, rows, seed=0)
 
 
 def bench_sizes(grid, steps: int, device: str) -> None:
@@ -57,7 +57,7 @@ def bench_sizes(grid, steps: int, device: str) -> None:
         runs = {}
         for name, changes in variants.items():
             cfg = replace(_config(grid, size, steps), device=device, **changes)
-            train(replace(cfg, train_rows=cfg.batch_rows * 5), corpus)  # warm-up
+            train(replace(cfg, train_rows=cfg.batch_rows * WARMUP), corpus)  # warm-up
             runs[name] = train(cfg, corpus)
         ra, rb = runs[a], runs[b]
         diff = max(abs(x - y) for x, y in zip(ra.step_loss, rb.step_loss, strict=True))
@@ -79,7 +79,7 @@ def bench_processes(grid, steps: int, procs: list[int]) -> None:
     base = None
     for k in procs:
         with ProcessPoolExecutor(k, mp_context=get_context("spawn")) as pool:
-            warm = replace(cfg, train_rows=cfg.batch_rows * 5)
+            warm = replace(cfg, train_rows=cfg.batch_rows * WARMUP)
             list(pool.map(_timed_run, [(warm, corpus)] * k))
             start = time.perf_counter()
             tokens = sum(pool.map(_timed_run, [(cfg, corpus)] * k))

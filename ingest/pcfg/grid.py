@@ -81,6 +81,12 @@ class GridSpec:
     def n_runs(self) -> int:
         return len(self.grammars) * len(self.sizes) * len(self.budgets)
 
+    def run_config(self, size: tuple[int, int, int], rows: int):
+        """The training config of one run: ``train`` with the model ``size`` and ``rows``."""
+        n_layer, n_head, n_embd = size
+        return replace(self.train, n_layer=n_layer, n_head=n_head, n_embd=n_embd,
+                       train_rows=rows)
+
 
 def _cpu_train():
     from ingest.pcfg.train import TrainConfig
@@ -356,9 +362,7 @@ def run_grid(grid: GridSpec, out: Path, *, jobs: int = 1, time_limit: float | No
                 log(f"{family}: H = {h['gzip_median']:.3f} ± {h['gzip_std']:.3f} "
                     f"({time.perf_counter() - start:.0f} s in all)")
                 for size, rows in runs:
-                    n_layer, n_head, n_embd = size
-                    cfg = replace(grid.train, n_layer=n_layer, n_head=n_head, n_embd=n_embd,
-                                  train_rows=rows)
+                    cfg = grid.run_config(size, rows)
                     record = {
                         "run": run_name(family, size, rows, cfg.seed), "grid": grid.name,
                         "family": family, "grammar": list(shape),

@@ -82,7 +82,7 @@ def bench_grid(load, quick: bool) -> None:
     loop = time.perf_counter() - t
     ref = f.min()
     print(f"[grid] Chinchilla, {len(starts)} starts x {int(m.sum())} points")
-    print(f"  batched huber-lbfgs      {batched:8.2f} s   best objective {est.objective_[0]:.12g}")
+    print(f"  batched huber-lbfgs      {batched:8.3f} s   best objective {est.objective_[0]:.12g}")
     print(f"  ... screen={SCREEN}, polish=1  {screened:8.3f} s   best objective "
           f"{fast.objective_[0]:.12g}")
     print(f"  scipy L-BFGS-B loop      {loop:8.2f} s   best objective {ref:.12g}")

@@ -176,10 +176,12 @@ class HuberLBFGS(LawEstimator):
     seed : int, default=0
         Seed of random grids; recorded with the result.
     form : str or Form, default="chinchilla"
-    ftol : float, default=1e-6
+    ftol : float, default=1e-5
         Phase one stops a start when an iteration lowers the objective by less than
-        ``ftol`` relative. The ``polish`` best starts of each law then continue (phase two)
-        until no decrease can be found.
+        ``ftol`` relative. The ``polish`` best starts of each law (and all within twice its
+        best) then continue (phase two) until no decrease can be found. Phase one only ranks
+        the starts: against 1e-6 (1,008 problems from every family, 48 of them on Hoffmann's
+        grid), 1e-5 ended as many laws lower as higher (4 each) and took 10-45% less time.
     polish : int, default=8
         Starts per law continued to full convergence.
     screen : int or None, default=None
@@ -230,7 +232,7 @@ class HuberLBFGS(LawEstimator):
     }
 
     def __init__(self, *, delta=1e-3, grid="hoffmann", max_iter=1000, seed=0,
-                 form="chinchilla", ftol=1e-6, polish=8, screen=None):
+                 form="chinchilla", ftol=1e-5, polish=8, screen=None):
         self.delta = delta
         self.grid = grid
         self.max_iter = max_iter

@@ -7,8 +7,6 @@ the form's default (``Form.p0``, Muennighoff's values for Chinchilla).
 
 from __future__ import annotations
 
-import itertools
-
 import numpy as np
 
 from analyses.laws.forms import Form
@@ -61,13 +59,9 @@ def grid_starts(grid: dict[str, tuple[float, ...]] | np.ndarray, form: Form) -> 
                              f"({', '.join(form.internal_names)}); got {starts.shape[1]}.")
         return starts
     names = [n for n in grid if n in form.internal_names]
-    base = np.asarray(form.p0, dtype=float)
-    rows = []
-    for values in itertools.product(*(grid[n] for n in names)):
-        row = base.copy()
-        for n, v in zip(names, values, strict=True):
-            row[form.internal_names.index(n)] = v
-        rows.append(row)
-    starts = np.array(rows).reshape(-1, form.n_params)
+    mesh = np.meshgrid(*(np.asarray(grid[n], dtype=float) for n in names), indexing="ij")
+    starts = np.tile(np.asarray(form.p0, dtype=float), (mesh[0].size if mesh else 1, 1))
+    for n, values in zip(names, mesh, strict=True):
+        starts[:, form.internal_names.index(n)] = values.ravel()
     _, first = np.unique(starts, axis=0, return_index=True)
     return starts[np.sort(first)]

@@ -4,9 +4,12 @@ Each row of ``x`` is one problem (a law and a start). Rows share nothing but the
 row has its own history, line search, convergence test and status, and the arithmetic is
 row-wise, so a row's path does not depend on which other rows were in the batch (an objective
 over padded points may round its sums differently with the padded length: in flat valleys that
-can end a law elsewhere; measured when fit-all's chunks changed: 3 of 61,880 laws moved by more
-than 1e-6 relative). Rows leave the working arrays as soon as they stop, so late iterations
-cost only what is still running.
+can end a law elsewhere). Rows leave the working arrays as soon as they stop, so late
+iterations cost only what is still running.
+
+The Huber objective of log-sum-exp forms (every law fit-all fits) has a compiled twin of this
+iteration, ``analyses/laws/_lse_lbfgs.c``: the same steps row by row, over each law's own
+points, 8-10x faster; :func:`minimize` hands such objectives to it.
 
 The method is L-BFGS (Nocedal & Wright 2006, Alg. 7.4/7.5) with the initial Hessian
 ``gamma I``, ``gamma = s'y / y'y``, and a backtracking Armijo line search with quadratic
@@ -95,7 +98,10 @@ def minimize(fun: Objective, x0, *, lower=None, upper=None, max_iter: int = 1000
     fun : callable
         ``fun(x, rows) -> (f, g)`` for points ``x (b, k)`` of the problems ``rows (b,)``
         (indices into ``x0``); returns ``f (b,)`` and the gradient ``g (b, k)``. Non-finite
-        values are allowed (they make a trial step fail).
+        values are allowed (they make a trial step fail). An objective with a compiled twin
+        of this iteration has ``fun.minimize_rows(x, lower, upper, options)``, which returns
+        the result (or ``None`` to run it here); see
+        :meth:`analyses.laws.objectives.HuberLog.minimize_rows`.
     x0 : array_like, shape (n, k)
         Starts, projected onto the bounds.
     lower, upper : array_like, shape (k,) or (n, k), optional
@@ -139,6 +145,13 @@ def minimize(fun: Objective, x0, *, lower=None, upper=None, max_iter: int = 1000
     lo = np.broadcast_to(-np.inf if lower is None else np.asarray(lower, float), (n, k))
     hi = np.broadcast_to(np.inf if upper is None else np.asarray(upper, float), (n, k))
     np.clip(x, lo, hi, out=x)
+    compiled = getattr(fun, "minimize_rows", None)
+    if compiled is not None:
+        r = compiled(x, lo, hi, {
+            "max_iter": max_iter, "history": history, "ftol": ftol, "gtol": gtol, "xtol": xtol,
+            "max_ls": max_ls, "c1": c1, "patience": patience, "expand": expand})
+        if r is not None:
+            return r
     f, g = (np.array(v, dtype=float) for v in fun(x, np.arange(n)))
     status = np.full(n, RUNNING)
     status[~(np.isfinite(f) & np.isfinite(g).all(1))] = NAN_OBJECTIVE

@@ -5,10 +5,13 @@
 ``huber_delta(r) = r**2 / 2`` for ``|r| <= delta`` and ``delta * (|r| - delta / 2)`` beyond;
 it is computed as ``c * (r - c / 2)`` with ``c = clip(r, -delta, delta)``, which is both.
 
-For forms with an :class:`~analyses.laws.forms.LSE` description the prediction and gradient
-are computed term by term, in place, without the Jacobian; log-sum-exp terms are exponentiated
-without a max shift (terms stay far inside float64's range for any sensible law; a term that
-overflows makes the objective infinite and the line search steps back).
+Forms with an :class:`~analyses.laws.forms.LSE` description (Chinchilla, L(C), L(D) and their
+reparametrisations) are evaluated and minimised by the compiled kernel
+(``analyses/laws/_lse_lbfgs.c``), which sums each law's own points only and runs the L-BFGS of
+:mod:`analyses.laws.lbfgs` row by row; log-sum-exp terms are exponentiated without a max shift
+(terms stay far inside float64's range for any sensible law; a term that overflows makes the
+objective infinite and the line search steps back). Other forms go through their Jacobian in
+numpy.
 
 :func:`residuals` gives raw-loss residuals and their Jacobian for least squares.
 """
@@ -21,7 +24,14 @@ import numpy as np
 
 from analyses.laws.batch import LawBatch
 from analyses.laws.forms import Form
-from analyses.laws.lbfgs import rowdot
+from analyses.laws.lbfgs import LBFGSResult, rowdot
+
+try:
+    from analyses.laws import _lse_lbfgs
+except ImportError as e:  # a source checkout used without installing it
+    raise ImportError("analyses.laws._lse_lbfgs is not built: install the project with "
+                      "`pip install -e .` (it compiles the kernel; a C compiler is "
+                      "needed)") from e
 
 BLOCK = 1 << 16  # points per block of rows
 THREADS = min(2, os.cpu_count() or 1)
@@ -50,113 +60,100 @@ class HuberLog:
 
     def __init__(self, form: Form, batch: LawBatch, law_of_row: np.ndarray, delta: float):
         self.form, self.delta = form, float(delta)
-        self.law = np.asarray(law_of_row, dtype=int)
+        self.law = np.ascontiguousarray(law_of_row, dtype=np.int64)
         X = batch.inputs(form.inputs)
-        self.X = X
-        self.F = [np.ascontiguousarray(np.log(X[..., q])) for q in range(X.shape[-1])]
         with np.errstate(invalid="ignore", divide="ignore"):
-            self.logy = np.log(batch.y)  # a non-positive loss gives a non-finite objective
-        self.w = None if batch.mask.all() else batch.mask.astype(float)
-        self.shared = batch.n_laws == 1  # one law: broadcast its points, gather nothing
-
-    def _rows(self, arr, li):
-        return arr if li is None else arr[li]
+            logy = np.log(batch.y)  # a non-positive loss gives a non-finite objective
+        if form.lse is not None:  # the kernel's flat arrays: each law's real points in turn
+            lse = form.lse
+            with np.errstate(invalid="ignore", divide="ignore"):
+                logX = np.log(X[batch.mask]).T
+            self.kernel = tuple(np.ascontiguousarray(a) for a in (
+                np.r_[0, np.cumsum(batch.n_points)].astype(np.int64), logX, logy[batch.mask],
+                lse.Mi, lse.ci, lse.Ms, lse.cs, np.asarray(lse.feature, dtype=np.int64)))
+            self.points = int(batch.n_points.max(initial=1))
+        else:
+            self.kernel = None
+            self.X, self.logy = X, logy
+            self.w = None if batch.mask.all() else batch.mask.astype(float)
+            self.shared = batch.n_laws == 1  # one law: broadcast its points, gather nothing
+            self.points = X.shape[1]
 
     def __call__(self, theta: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Objective ``(b,)`` and gradient ``(b, p)`` at internal ``theta (b, p)``.
 
         Rows are processed in blocks of about ``BLOCK`` points, spread over ``THREADS``
-        threads (numpy releases the GIL inside its loops); each row's arithmetic is the same in
+        threads (numpy and the kernel release the GIL); each row's arithmetic is the same in
         any block, so results do not depend on the blocking.
         """
-        return self._blocks(theta, rows, True)
+        theta, rows = np.ascontiguousarray(theta, dtype=float), np.asarray(rows)
+        f, g = np.empty(rows.size), np.empty(theta.shape)
+        law = self.law[rows]
+
+        def block(sl):
+            if self.kernel is not None:
+                _lse_lbfgs.objective(theta[sl], f[sl], g[sl], law[sl], *self.kernel,
+                                    self.delta)
+            else:
+                f[sl], g[sl] = self._numpy(theta[sl], law[sl])
+
+        self._spread(rows.size, max(1, BLOCK // self.points), block)
+        return f, g
 
     def value(self, theta: np.ndarray, rows: np.ndarray) -> np.ndarray:
-        """The objective ``(b,)`` alone (what ``__call__`` returns first), without the
-        gradient's work."""
-        return self._blocks(theta, rows, False)[0]
+        """The objective ``(b,)`` alone (what ``__call__`` returns first)."""
+        return self(theta, rows)[0]
 
-    def _blocks(self, theta, rows, grad):
-        rows = np.asarray(rows)
-        step = max(1, BLOCK // max(1, self.logy.shape[-1]))
-        if rows.size <= step:
-            return self._call(theta, rows, grad)
-        f = np.empty(rows.size)
-        g = np.empty(theta.shape) if grad else None
+    def minimize_rows(self, x: np.ndarray, lower: np.ndarray, upper: np.ndarray,
+                      options: dict):
+        """:func:`analyses.laws.lbfgs.minimize` of every row, compiled: ``x (n, p)`` (one row
+        per row of ``law_of_row``) holds the starts, ``lower`` and ``upper`` are ``(n, p)``
+        and ``options`` are ``minimize``'s keyword arguments. ``None`` for forms the kernel
+        does not evaluate."""
+        if self.kernel is None:
+            return None
+        n = x.shape[0]
+        x = np.array(x, dtype=float, order="C")
+        lo, hi = (np.ascontiguousarray(np.broadcast_to(b, x.shape), dtype=float)
+                  for b in (lower, upper))
+        f, g = np.empty(n), np.empty_like(x)
+        n_iter, n_eval, status = (np.zeros(n, dtype=np.int64) for _ in range(3))
+        opts = tuple(options[k] for k in ("max_iter", "history", "max_ls", "patience",
+                                          "expand", "ftol", "gtol", "xtol", "c1"))
 
-        def block(s0):
-            sl = slice(s0, s0 + step)
-            fb, gb = self._call(theta[sl], rows[sl], grad)
-            f[sl] = fb
-            if grad:
-                g[sl] = gb
+        def block(sl):
+            _lse_lbfgs.minimize(x[sl], f[sl], g[sl], n_iter[sl], n_eval[sl], status[sl], lo[sl],
+                               hi[sl], self.law[sl], *self.kernel, self.delta, opts)
 
-        starts = range(0, rows.size, step)
+        # rows differ in iterations: small blocks keep the threads busy to the end
+        self._spread(n, max(1, min(BLOCK // self.points, -(-n // (16 * THREADS)))), block)
+        f[~np.isfinite(f)] = np.inf
+        return LBFGSResult(x, f, g, n_iter, n_eval, status)
+
+    @staticmethod
+    def _spread(n: int, step: int, block) -> None:
+        """``block(slice)`` over ``range(n)`` in slices of ``step`` rows, on the thread pool."""
+        starts = [slice(s, s + step) for s in range(0, n, step)]
         if THREADS > 1 and len(starts) > 1:
             list(_pool().map(block, starts))
         else:
-            for s0 in starts:
-                block(s0)
-        return f, g
+            for sl in starts:
+                block(sl)
 
-    def _call(self, theta, rows, grad):
-        li = None if self.shared else self.law[rows]
-        logy = self._rows(self.logy, li)
-        w = None if self.w is None else self._rows(self.w, li)
+    def _numpy(self, theta, li):
+        """Objective and gradient through the form's Jacobian (forms without LSE terms)."""
+        if self.shared:
+            X, logy, w = self.X, self.logy, self.w
+        else:
+            X, logy = self.X[li], self.logy[li]
+            w = None if self.w is None else self.w[li]
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            if self.form.lse is not None:
-                return self._lse(theta, li, logy, w, grad)
-            logp, J = self.form.log_jacobian(theta, self._rows(self.X, li))
+            logp, J = self.form.log_jacobian(theta, X)
             r = logp - logy
             c = np.clip(r, -self.delta, self.delta)
             if w is not None:
                 c *= w
-            f = rowdot(c, r) - 0.5 * rowdot(c, c)
-            return f, np.einsum("bn,bnp->bp", c, J) if grad else None
-
-    def _lse(self, theta, li, logy, w, grad):
-        lse = self.form.lse
-        b = theta.shape[0]
-        Ii = theta @ lse.Mi + lse.ci
-        Ss = theta @ lse.Ms + lse.cs
-        const = np.zeros(b)
-        terms = []
-        s = None
-        for j, q in enumerate(lse.feature):
-            if q < 0:
-                const += np.exp(Ii[:, j])
-                continue
-            Fq = self._rows(self.F[q], li)
-            u = np.multiply(Ss[:, j:j + 1], Fq)
-            np.subtract(Ii[:, j:j + 1], u, out=u)
-            np.exp(u, out=u)
-            terms.append((j, Fq, u))
-            s = u.copy() if s is None else np.add(s, u, out=s)
-        if s is None:
-            s = np.broadcast_to(const[:, None], (b, logy.shape[-1])).copy()
-        else:
-            s += const[:, None]
-        r = np.log(s)
-        r -= logy
-        c = np.clip(r, -self.delta, self.delta)
-        if w is not None:
-            c *= w
-        f = rowdot(c, r) - 0.5 * rowdot(c, c)
-        if not grad:
-            return f, None
-        c /= s
-        gI = np.zeros((b, len(lse.feature)))
-        gS = np.zeros_like(gI)
-        for j, Fq, u in terms:
-            u *= c
-            gI[:, j] = u.sum(1)
-            gS[:, j] = -rowdot(u, Fq)
-        csum = None
-        for j, q in enumerate(lse.feature):
-            if q < 0:
-                csum = c.sum(1) if csum is None else csum
-                gI[:, j] = np.exp(Ii[:, j]) * csum
-        return f, gI @ lse.Mi.T + gS @ lse.Ms.T
+            return rowdot(c, r) - 0.5 * rowdot(c, c), np.einsum("bn,bnp->bp", c, J)
 
 
 def residuals(form: Form, theta: np.ndarray, X: np.ndarray, y: np.ndarray, mask: np.ndarray):

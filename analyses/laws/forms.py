@@ -274,8 +274,10 @@ class Reparametrised(Form):
         self.lse = None if base.lse is None else base.lse.reparametrise(self.W, self.mu)
 
     def base_internal(self, phi) -> np.ndarray:
-        """The base form's internal parameters for ``phi (..., k)``."""
-        return np.asarray(phi, dtype=float) @ self.W + self.mu
+        """The base form's internal parameters for ``phi (..., k)`` (NaN where ``phi`` has a
+        NaN or an infinity: a law that failed to fit)."""
+        with np.errstate(invalid="ignore"):
+            return np.asarray(phi, dtype=float) @ self.W + self.mu
 
     def base_params(self, params) -> np.ndarray:
         """The base form's natural parameters for this form's natural ``params``."""

@@ -7,9 +7,9 @@ over padded points may round its sums differently with the padded length: in fla
 can end a law elsewhere). Rows leave the working arrays as soon as they stop, so late
 iterations cost only what is still running.
 
-The Huber objective of log-sum-exp forms (every law fit-all fits) has a compiled twin of this
-iteration, ``analyses/laws/_lse_lbfgs.c``: the same steps row by row, over each law's own
-points, 8-10x faster; :func:`minimize` hands such objectives to it.
+The Huber objective of log-sum-exp forms (every huber-lbfgs law of fit-all) has a compiled
+twin of this iteration, ``analyses/laws/_lse_lbfgs.c``: the same steps row by row, over each
+law's own points, 8-10x faster; :func:`minimize` hands such objectives to it.
 
 The method is L-BFGS (Nocedal & Wright 2006, Alg. 7.4/7.5) with the initial Hessian
 ``gamma I``, ``gamma = s'y / y'y``, and a backtracking Armijo line search with quadratic

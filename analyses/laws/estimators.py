@@ -181,7 +181,7 @@ class HuberLBFGS(LawEstimator):
         ``ftol`` relative. The ``polish`` best starts of each law (and all within twice its
         best) then continue (phase two) until no decrease can be found. Phase one only ranks
         the starts: against 1e-6 (1,008 problems from every family, 48 of them on Hoffmann's
-        grid), 1e-5 ended as many laws lower as higher (4 each) and took 10-45% less time.
+        grid), 1e-5 ended as many laws lower as higher (4 each) and took 13-47% less time.
     polish : int, default=8
         Starts per law continued to full convergence.
     screen : int or None, default=None

@@ -84,7 +84,7 @@ SUMS(2)
 
 /* Huber objective of one law's points [off, off + n) at theta, and its gradient g. */
 static double objective(const Problem *P, int64_t off, int64_t n, const double *theta,
-                               double *g) {
+                        double *g) {
     const int p = P->p, T = P->T;
     double I[MAX_T], S[MAX_T], a[MAX_T], b[MAX_T], ga[MAX_T], gb[MAX_T], cst = 0.0, csum;
     const double *Fq[MAX_T];

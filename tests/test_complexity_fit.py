@@ -111,14 +111,15 @@ def test_family_filter(paper_db):
 
 
 def test_this_projects_gpu_grid(tmp_path, data_root):
-    """The committed runs of the paper's grid (runs/pcfg/gpu, 128 of 216 on one H100)."""
+    """The committed runs of the paper's grid (runs/pcfg/gpu, 157 of 216 on one H100)."""
     con = warehouse.connect(tmp_path / "w.duckdb")
     ingest(con, ["pcfg-runs"], data_root)
     s = complexity_fit(con, grid="small").run_set("pcfg-gpu")
     con.close()
     assert len(s.laws.families) == 6 and s.laws.n_points.min() >= 21
-    # Reproduced with the paper's protocol: toward data as H rises, crossing 1:1 once inside
-    # 0.23-0.45 (0.358 measured), alpha and beta lines meeting near the paper's 0.27 (0.305).
+    # Reproduced with the paper's protocol: toward data as H rises, crossing 1:1 once inside the
+    # paper's 0.23-0.45 (0.443 measured on 157 runs; 0.358 on the first 128), alpha and beta
+    # lines meeting near the paper's 0.27 (0.275; 0.305 on 128).
     assert s.frontier.toward_data
-    assert len(s.frontier.crossings) == 1 and 0.3 < s.frontier.crossings[0] < 0.4
-    assert 0.27 < s.frontier.regression_crossing < 0.34
+    assert len(s.frontier.crossings) == 1 and 0.23 < s.frontier.crossings[0] < 0.45
+    assert 0.25 < s.frontier.regression_crossing < 0.30

@@ -2,17 +2,41 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import duckdb
+import numpy as np
 
 from analyses.laws import FitResult, LawBatch, get_estimator, get_form
-from meta.errors import MetaError, UnknownFamily
-from warehouse.connection import one, query
+from warehouse.errors import MetaError
+from warehouse.families import require_families
+from warehouse.sql import query
 
 _POINTS = """
-SELECT num_params::DOUBLE AS num_params, tokens, perf FROM perf
-WHERE family = ? AND tokens IS NOT NULL AND num_params IS NOT NULL AND ({where})
+SELECT num_params::DOUBLE AS N, tokens AS D, flops AS C, perf FROM perf
+WHERE family = ? AND ({where})
 ORDER BY num_params, tokens
 """
+# What a family's points give each input a form may read.
+INPUTS = {"N": "the model size", "D": "tokens seen", "C": "training FLOPs"}
+
+
+@dataclass(frozen=True)
+class FamilyFit:
+    """A law fitted on one family's points.
+
+    Attributes
+    ----------
+    family : str
+    result : FitResult
+        One law; ``keys`` holds the family name.
+    dropped : int
+        Points left out: a missing, non-positive or non-finite input or perf.
+    """
+
+    family: str
+    result: FitResult
+    dropped: int
 
 
 def fit_family(
@@ -23,8 +47,11 @@ def fit_family(
     estimator: str = "huber-lbfgs",
     grid: str | None = None,
     where: str | None = None,
-) -> FitResult:
-    """Fit one law on every ``perf`` point of ``family`` (optionally filtered).
+) -> FamilyFit:
+    """Fit one law on every usable ``perf`` point of ``family`` (optionally filtered).
+
+    Points whose inputs or perf are missing, non-positive or non-finite never reach the
+    estimator; they are counted in ``dropped``.
 
     Parameters
     ----------
@@ -32,7 +59,7 @@ def fit_family(
     family : str
         A family in the warehouse.
     form : str, default="chinchilla"
-        A form of :data:`analyses.laws.FORMS` that reads N and D.
+        A form of :data:`analyses.laws.FORMS` whose inputs a family has (N, D, C).
     estimator : str, default="huber-lbfgs"
     grid : str, optional
         Start grid of ``huber-lbfgs`` (default ``hoffmann``, its 4,500 starts).
@@ -41,13 +68,15 @@ def fit_family(
 
     Returns
     -------
-    FitResult
-        One law; ``keys`` holds the family name.
+    FamilyFit
     """
-    if one(con, "SELECT 1 FROM families WHERE family = ?", [family]) is None:
-        raise UnknownFamily(f"Unknown family '{family}'. 'meta status --families' lists them.")
+    require_families(con, [family])
     cls = get_estimator(estimator)
-    get_form(form)
+    law_form = get_form(form)
+    missing = [x for x in law_form.inputs if x not in INPUTS]
+    if missing:
+        raise MetaError(f"Form '{form}' reads {', '.join(missing)}, which a family's points "
+                        f"do not hold; forms on N, D or C fit here.")
     options = {"form": form}
     if grid is not None:
         if estimator != "huber-lbfgs":
@@ -57,15 +86,19 @@ def fit_family(
         points = query(con, _POINTS.format(where=where or "TRUE"), [family])
     except duckdb.Error as e:
         raise MetaError(f"The --where condition failed: {str(e).splitlines()[0]}") from None
-    if points.is_empty():
+    columns = [*law_form.inputs, "perf"]
+    values = points.select(columns).to_numpy().astype(float)
+    usable = (np.isfinite(values) & (values > 0)).all(axis=1)
+    if not usable.any():
         raise MetaError(
-            f"Family '{family}' has no perf points" + (f" where {where}." if where else ".")
+            f"Family '{family}' has no usable perf points"
+            + (f" where {where}" if where else "")
+            + f" ({points.height} points, none with a positive, finite "
+            + ", ".join(INPUTS[x] for x in law_form.inputs) + " and perf)."
         )
-    batch = LawBatch.single(
-        points["perf"].to_numpy(),
-        N=points["num_params"].to_numpy(),
-        D=points["tokens"].to_numpy(),
-    )
-    batch = LawBatch(batch.x, batch.y, batch.mask, batch.columns, keys=(family,))
+    values = values[usable]
+    batch = LawBatch(values[None, :, :-1], values[None, :, -1],
+                     np.ones((1, len(values)), dtype=bool), tuple(law_form.inputs),
+                     keys=(family,))
     result = cls(**options).fit(batch).result_
-    return result
+    return FamilyFit(family, result, int((~usable).sum()))

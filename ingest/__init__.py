@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-from meta.errors import UnknownName
+from warehouse.errors import UnknownName
 
 # name -> module; the order is the load order of `meta ingest` with no names.
 LOADERS: dict[str, str] = {

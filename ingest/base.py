@@ -17,7 +17,7 @@ from pathlib import Path
 import orjson
 import polars as pl
 
-from meta.errors import BadRow, MissingInput
+from warehouse.errors import BadRow, MissingInput
 
 
 @dataclass(frozen=True)

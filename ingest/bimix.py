@@ -10,7 +10,7 @@ the exact numpy/pandas globals these files name, and maps each to a small inert 
 records its arguments and state; :func:`decode` then rebuilds plain numpy arrays from the
 recorded raw bytes (``numpy.frombuffer``). No pandas or numpy reconstruction code runs, pandas
 need not be installed, and a pickle naming any other global (``os.system``, ...) is refused
-with a :class:`~meta.errors.BadRow` naming the file.
+with a :class:`~warehouse.errors.BadRow` naming the file.
 
 As in the Hitchhiker code (``get_bimix``):
 
@@ -43,7 +43,7 @@ import numpy as np
 import polars as pl
 
 from ingest.base import FAMILY_SCHEMA, POINT_SCHEMA, SourceData, SourceInfo, frame, relpath, require
-from meta.errors import BadRow
+from warehouse.errors import BadRow
 
 SOURCE = SourceInfo(
     name="bimix",

@@ -47,7 +47,7 @@ from ingest.base import (
     relpath,
     require,
 )
-from meta.errors import BadRow
+from warehouse.errors import BadRow
 
 SOURCE = SourceInfo(
     name="gzip-pcfg",

@@ -54,7 +54,7 @@ from ingest.base import (
     relpath,
     require,
 )
-from meta.errors import BadRow, MissingInput
+from warehouse.errors import BadRow, MissingInput
 
 SOURCE = SourceInfo(
     name="llm360",

@@ -58,7 +58,7 @@ from ingest.base import (
     require,
     require_constant,
 )
-from meta.errors import BadRow
+from warehouse.errors import BadRow
 
 SOURCE = SourceInfo(
     name="moduleformer",

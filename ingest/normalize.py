@@ -10,7 +10,7 @@ from __future__ import annotations
 import polars as pl
 
 from ingest.base import FAMILY_SCHEMA, KINDS, MODEL_SCHEMA, POINT_SCHEMA, SourceData, conform
-from meta.errors import BadRow
+from warehouse.errors import BadRow
 
 # The Hitchhiker code leaves families whose names contain these out of macro averages.
 NOT_AGGREGATED = r"interv|5sh|v0"

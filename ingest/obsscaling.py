@@ -69,7 +69,7 @@ from ingest.base import (
     conform,
     read_csv,
 )
-from meta.errors import BadRow
+from warehouse.errors import BadRow
 
 SOURCE = SourceInfo(
     name="obsscaling",

@@ -42,7 +42,7 @@ from ingest.base import (
     relpath,
     unpivot,
 )
-from meta.errors import BadRow
+from warehouse.errors import BadRow
 
 SOURCE = SourceInfo(
     name="olmo",

@@ -38,7 +38,7 @@ from ingest.base import (
     read_csv,
     relpath,
 )
-from meta.errors import BadRow
+from warehouse.errors import BadRow
 
 SOURCE = SourceInfo(
     name="opt",

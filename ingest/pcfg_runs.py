@@ -32,7 +32,7 @@ import polars as pl
 
 from ingest.base import FAMILY_SCHEMA, SourceData, SourceInfo, frame, read_jsonl
 from ingest.pcfg.grid import RESULTS, default_runs_folder
-from meta.errors import BadRow, MissingInput
+from warehouse.errors import BadRow, MissingInput
 
 SOURCE = SourceInfo(
     name="pcfg-runs",

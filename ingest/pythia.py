@@ -70,7 +70,7 @@ from ingest.base import (
     relpath,
     require,
 )
-from meta.errors import BadRow
+from warehouse.errors import BadRow
 
 SOURCE = SourceInfo(
     name="pythia",

@@ -17,7 +17,7 @@ import warehouse
 from ingest import LOADERS, get_loader
 from ingest.base import require
 from ingest.normalize import normalize
-from meta.errors import CorruptInput, MissingInput
+from warehouse.errors import CorruptInput, MissingInput
 
 # Code whose change must reload every source, besides the loader's own module.
 _SHARED_CODE = ("ingest.base", "ingest.normalize")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from meta import __version__
-from meta.errors import MetaError
+from warehouse.errors import MetaError
 
 
 class MetaGroup(click.Group):

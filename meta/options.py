@@ -11,8 +11,8 @@ from pathlib import Path
 import click
 import polars as pl
 
-from meta.errors import MetaError
-from meta.jsonsafe import dumps
+from warehouse.errors import MetaError
+from warehouse.jsonsafe import dumps
 
 FORMATS = ("table", "csv", "json", "parquet")
 

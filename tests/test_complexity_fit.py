@@ -10,7 +10,7 @@ from analyses.complexity.fit import corpus_points, fit_points
 from analyses.complexity.frontier import crossings, exponent, optimal_allocation
 from analyses.laws import get_form
 from ingest.run import ingest
-from meta.errors import UnknownFamily
+from warehouse.errors import UnknownFamily
 
 
 @pytest.fixture(scope="module")

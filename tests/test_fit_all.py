@@ -12,7 +12,7 @@ import analyses.hitchhiker.run as run
 import warehouse
 from ingest.run import ingest
 from meta.cli import cli
-from warehouse.connection import one
+from warehouse.sql import one
 
 STUDIES = ["num-models", "baselines", "leave-one-out"]
 
@@ -80,11 +80,11 @@ def test_interrupted_run_keeps_finished_chunks(db, monkeypatch):
     real_write = run.write_laws
     calls = []
 
-    def write_then_stop(con, fitted):
+    def write_then_stop(con, laws, predictions):
         if len(calls) == 2:
             raise KeyboardInterrupt
         calls.append(1)
-        real_write(con, fitted)
+        real_write(con, laws, predictions)
 
     monkeypatch.setattr(run, "write_laws", write_then_stop)
     with pytest.raises(KeyboardInterrupt):
@@ -100,10 +100,22 @@ def test_interrupted_run_keeps_finished_chunks(db, monkeypatch):
 def test_laws_on_changed_data_are_replaced(db):
     run.fit_all(db, studies=["num-models"], families=["t5-pile"])
     n = len(law_ids(db))
-    db.execute("UPDATE sources SET content_hash = 'changed' WHERE source = 't5-pile'")
+    db.execute("""UPDATE metrics SET value = value * 1.001 WHERE checkpoint_id =
+                  (SELECT checkpoint_id FROM perf WHERE family = 't5-pile'
+                   ORDER BY tokens DESC, checkpoint_id LIMIT 1)""")
     result = run.fit_all(db, studies=["num-models"], families=["t5-pile"])
     assert result.stale == n and result.fitted == n and result.resumed == 0
     assert one(db, "SELECT count(DISTINCT data_hash) FROM laws")[0] == 1
+
+
+def test_law_ids_depend_on_data_alone(db):
+    """A changed source hash (new loader code, a migration) keeps every law; so does a
+    reload of the same rows."""
+    run.fit_all(db, studies=["num-models"], families=["t5-pile"])
+    before = law_ids(db)
+    db.execute("UPDATE sources SET content_hash = 'new code' WHERE source = 't5-pile'")
+    result = run.fit_all(db, studies=["num-models"], families=["t5-pile"])
+    assert result.stale == 0 and result.fitted == 0 and law_ids(db) == before
 
 
 def test_cli_fit_all_and_fit(source_db, tmp_path):

@@ -8,7 +8,7 @@ import pytest
 
 from analyses.hitchhiker.protocol import CUT, Family, eligible, law_spec
 from analyses.hitchhiker.studies import STUDIES, get_study, model_counts
-from meta.errors import UnknownName
+from warehouse.errors import UnknownName
 
 SIZES = (1e8, 2e8, 4e8, 8e8, 1.6e9)
 STEPS = np.array([0.5, 1, 2, 5, 10, 20, 50, 100]) * 1e9  # tokens of each checkpoint

@@ -8,8 +8,8 @@ import polars as pl
 import pytest
 
 from ingest import bimix
-from meta.errors import MetaError
 from tests.conftest import checkpoint, load_tables, mirror_source, value_at
+from warehouse.errors import MetaError
 
 PILE = "hitchhiker/raw_data/bimix-law/Pile/ppls.pkl"
 RATIOS = "hitchhiker/raw_data/bimix-law/SlimPajama/ratios.pkl"

@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 
 from ingest import LOADERS, get_loader
 from ingest.run import ingest, source_files
-from meta.errors import MetaError
 from tests.conftest import mirror
+from warehouse.errors import MetaError
 from warehouse.status import digest
 
 

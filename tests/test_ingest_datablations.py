@@ -6,8 +6,8 @@ import pytest
 from ingest import datablations
 from ingest.base import to_str
 from ingest.normalize import normalize
-from meta.errors import MetaError
 from tests.conftest import checkpoint, load_edited, load_tables, value_at
+from warehouse.errors import MetaError
 
 RUNS = "hitchhiker/aggregated_eval/datablations_losses.csv"
 CODE = "hitchhiker/aggregated_eval/datablations_code_losses.csv"

@@ -4,8 +4,8 @@ import openpyxl
 import pytest
 
 from ingest import gpt3
-from meta.errors import MetaError
 from tests.conftest import checkpoint, load_tables, mirror_source, value_at
+from warehouse.errors import MetaError
 
 CURVES, TABLE = gpt3.SOURCE.files
 

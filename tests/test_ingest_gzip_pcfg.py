@@ -5,8 +5,8 @@ import polars as pl
 import pytest
 
 from ingest import gzip_pcfg
-from meta.errors import MetaError
 from tests.conftest import load_tables, mirror_source, value_at
+from warehouse.errors import MetaError
 
 RESULTS = "hitchhiker/raw_data/gzip/results_new.jsonl"
 FIRST = "gzip-pcfg/gzipscale-0.12-10M-N4178368-D99695"  # line 1

@@ -6,8 +6,8 @@ import polars as pl
 import pytest
 
 from ingest import llm360
-from meta.errors import MetaError
 from tests.conftest import checkpoint, load_edited, load_tables, value_at
+from warehouse.errors import MetaError
 
 K2 = "hitchhiker/aggregated_eval/K2.csv"
 MAMBA = "hitchhiker/aggregated_eval/llm360Mamba3B.csv"

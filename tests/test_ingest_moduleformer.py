@@ -5,8 +5,8 @@ import pytest
 
 from ingest import moduleformer
 from ingest.normalize import normalize
-from meta.errors import MetaError
 from tests.conftest import checkpoint, load_edited, load_tables, value_at
+from warehouse.errors import MetaError
 
 MOE = "hitchhiker/raw_data/IBM_MoE.csv"
 SHEET = "hitchhiker/aggregated_eval/LLMs - 0-shot.csv"

@@ -5,8 +5,8 @@ import pytest
 
 from ingest.normalize import normalize
 from ingest.obsscaling import BASE, SOURCE, load
-from meta.errors import MetaError
 from tests.conftest import DATA_ROOT, load_tables, mirror_source, value_at
+from warehouse.errors import MetaError
 
 OBS = DATA_ROOT / "obsscaling"
 BENCH = ["MMLU", "ARC-C", "HellaSwag", "Winograd", "TruthfulQA", "GSM8K", "XWinograd", "HumanEval"]

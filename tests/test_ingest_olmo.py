@@ -4,8 +4,8 @@ import polars as pl
 import pytest
 
 from ingest import olmo
-from meta.errors import MetaError
 from tests.conftest import checkpoint, load_tables, mirror_source, value_at
+from warehouse.errors import MetaError
 
 CID = "olmo/OLMo-7B@step556000"
 

@@ -8,8 +8,8 @@ import pytest
 from ingest import opt
 from ingest.normalize import normalize
 from ingest.run import ingest
-from meta.errors import MetaError
 from tests.conftest import checkpoint, load_edited, load_tables, value_at
+from warehouse.errors import MetaError
 
 TRAJ, BENCH = opt.SOURCE.files
 

@@ -6,8 +6,8 @@ import pytest
 from ingest.base import parse_size
 from ingest.normalize import normalize
 from ingest.overtrain import SOURCE, load
-from meta.errors import MetaError
 from tests.conftest import DATA_ROOT, load_tables, mirror_source, value_at
+from warehouse.errors import MetaError
 
 SEVEN_B = "overtrain/rpj-open_lm_7b-1.0"
 

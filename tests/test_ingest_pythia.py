@@ -9,8 +9,8 @@ import polars as pl
 import pytest
 
 from ingest import pythia
-from meta.errors import BadRow, MetaError
 from tests.conftest import DATA_ROOT, load_tables, value_at
+from warehouse.errors import BadRow, MetaError
 
 LAMBADA, WIKITEXT = "lambada_openai ppl", "wikitext word_perplexity"
 

@@ -3,8 +3,8 @@
 import pytest
 
 from ingest import redpajama
-from meta.errors import MetaError
 from tests.conftest import checkpoint, load_tables, mirror_source, value_at
+from warehouse.errors import MetaError
 
 
 def test_counts():

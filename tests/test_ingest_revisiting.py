@@ -5,8 +5,8 @@ import pytest
 
 from ingest import revisiting
 from ingest.normalize import normalize
-from meta.errors import MetaError
 from tests.conftest import load_edited, load_tables, value_at
+from warehouse.errors import MetaError
 
 LANG = "hitchhiker/aggregated_eval/revisiting_lang.csv"
 

@@ -7,8 +7,8 @@ import pytest
 
 from ingest import t5_pile
 from ingest.run import ingest
-from meta.errors import MetaError
 from tests.conftest import checkpoint, load_tables, mirror_source, value_at
+from warehouse.errors import MetaError
 
 
 def test_counts():

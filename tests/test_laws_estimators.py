@@ -20,7 +20,7 @@ from analyses.laws import (
 )
 from analyses.laws.estimators import InvalidParameter, NotFitted
 from analyses.laws.objectives import HuberLog
-from meta.errors import UnknownName
+from warehouse.errors import UnknownName
 
 CASES = [
     ("huber-lbfgs", {"grid": "small"}, "chinchilla"),

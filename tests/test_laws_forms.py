@@ -10,7 +10,7 @@ import pytest
 from analyses.laws import FORMS, GRIDS, fixed, get_estimator, get_form, get_grid, in_basis
 from analyses.laws.forms import chinchilla
 from analyses.laws.grids import grid_starts
-from meta.errors import UnknownName
+from warehouse.errors import UnknownName
 
 INPUTS = {"N": [1e8, 7e8, 3e9, 1e10], "D": [2e9, 5e10, 1e11, 3e11], "C": [1e18, 2e20, 2e21, 2e22],
           "U": [1e9, 2e10, 1e11, 1e11]}

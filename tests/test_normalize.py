@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 from ingest.base import FAMILY_SCHEMA, MODEL_SCHEMA, POINT_SCHEMA, SourceData, frame
 from ingest.normalize import normalize
-from meta.errors import BadRow
 from tests.conftest import checkpoint
+from warehouse.errors import BadRow
 
 
 def source(n_models: int = 3, n_steps: int = 4) -> SourceData:

@@ -13,8 +13,8 @@ import pytest
 
 from analyses.observational import experiments as ex
 from analyses.observational.space import base_space, place_checkpoints
-from meta.errors import MetaError
 from tests.obsdata import build, reference_impute
+from warehouse.errors import MetaError
 
 # Test MSE of every method, from an independent re-implementation of the released pipeline
 # (utils/data.py and utils/plot.py of ryoungj/ObsScaling, run with scikit-learn 1.9, pandas

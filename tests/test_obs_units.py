@@ -20,8 +20,8 @@ from analyses.observational import (
     equivalent_flops,
 )
 from analyses.observational.impute import NotFittedError
-from meta.errors import MetaError
 from tests.obsdata import reference_impute
+from warehouse.errors import MetaError
 
 MODULES = ["impute", "pca", "sigmoid", "equivalent_flops", "experiments"]
 

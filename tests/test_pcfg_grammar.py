@@ -13,7 +13,7 @@ from ingest.pcfg.grammar import (
     GrammarSpec,
     make_grammar,
 )
-from meta.errors import MetaError
+from warehouse.errors import MetaError
 
 
 def paper_grammar_string(k: int, v: int, max_options: int, max_length: int, seed: int) -> str:

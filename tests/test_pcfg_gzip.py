@@ -14,7 +14,7 @@ from ingest.pcfg.gzip import (
     gzip_ratio,
 )
 from ingest.pcfg.sample import make_corpus
-from meta.errors import MetaError
+from warehouse.errors import MetaError
 
 
 def paper_gzipability(ids) -> float:

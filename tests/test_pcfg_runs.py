@@ -20,8 +20,8 @@ from ingest.pcfg.grid import (
     read_results,
     run_grid,
 )
-from meta.errors import BadRow, MetaError, MissingInput
 from tests.conftest import value_at
+from warehouse.errors import BadRow, MetaError, MissingInput
 
 FAMILY = "pcfg-cpu-3_20_2_2-s0"
 

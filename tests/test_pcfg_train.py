@@ -10,7 +10,7 @@ from ingest.pcfg.grammar import GrammarSpec
 from ingest.pcfg.model import LlamaLM, ModelConfig, paper_param_count
 from ingest.pcfg.sample import make_corpus
 from ingest.pcfg.train import PAPER_TRAIN, TrainConfig, lr_at, train
-from meta.errors import MetaError
+from warehouse.errors import MetaError
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ingest.base import first_bad, parse_size, parse_sizes, read_csv, require_constant, to_str
-from meta.errors import BadRow
+from warehouse.errors import BadRow
 
 finite = st.floats(allow_nan=False, allow_infinity=False, width=64)
 names = st.text("abcdefghij_", min_size=1, max_size=8)

@@ -11,20 +11,21 @@ import pytest
 
 import warehouse
 from ingest.run import ingest
-from meta.errors import CorruptInput, MetaError, WarehouseLocked
 from warehouse import write
+from warehouse.migrate import applied, migrate
+from warehouse.errors import CorruptInput, MetaError, WarehouseLocked
 from warehouse.status import digest
 
 
 def test_migrations_recorded_once(tmp_path):
     path = tmp_path / "w.duckdb"
     con = warehouse.connect(path)
-    names = [n for n, _ in warehouse.applied(con)]
+    names = [n for n, _ in applied(con)]
     assert names[0] == "0001_initial"
-    assert warehouse.migrate(con) == []  # nothing pending the second time
+    assert migrate(con) == []  # nothing pending the second time
     con.close()
     con = warehouse.connect(path)
-    assert [n for n, _ in warehouse.applied(con)] == names
+    assert [n for n, _ in applied(con)] == names
     assert con.execute("SELECT count(*) FROM perf").fetchone() == (0,)
 
 

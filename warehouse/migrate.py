@@ -1,4 +1,8 @@
-"""Numbered schema files applied once each, in order, each with its record in one transaction."""
+"""Numbered schema files applied once each, in order, each with its record in one transaction.
+
+A migration that must also move data has a Python step (:data:`STEPS`), run after its SQL in
+the same transaction.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +10,12 @@ from importlib import resources
 
 import duckdb
 
-from warehouse.connection import transaction
+from warehouse.laws import rekey_legacy
+from warehouse.sql import transaction
 
 _PACKAGE = resources.files("warehouse")
+# Data steps of migrations, by migration name.
+STEPS = {"0003_law_identity": rekey_legacy}
 
 
 def migration_files() -> list[tuple[str, str]]:
@@ -35,6 +42,8 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
             continue
         with transaction(con):
             con.execute(sql)
+            if name in STEPS:
+                STEPS[name](con)
             con.execute("INSERT INTO _meta_migrations VALUES (?, now())", [name])
         new.append(name)
     con.execute((_PACKAGE / "views.sql").read_text())

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import duckdb
 
-from warehouse.connection import one, query
 from warehouse.migrate import applied
+from warehouse.sql import one, query
 
 _PER_SOURCE = """
 WITH fam AS (
@@ -36,24 +36,36 @@ GROUP BY ALL ORDER BY f.source, f.family
 """
 
 
+# Laws by study, estimator and status; `unidentified`: how many of them their data cannot
+# identify (laws.unidentified is set).
+_LAWS = """
+SELECT study, estimator, status, count(*) AS laws, count(unidentified) AS unidentified
+FROM laws GROUP BY ALL ORDER BY study, estimator, laws DESC
+"""
+
+
 def summary(con: duckdb.DuckDBPyConnection) -> dict:
     """Applied migrations, counts per source and family, and totals.
 
     Returns
     -------
     dict
-        ``migrations`` (list of names), ``sources`` and ``families`` (pl.DataFrame) and
-        ``totals`` (dict: sources, families, scaled_families, models, checkpoints, metrics).
+        ``migrations`` (list of names), ``sources``, ``families`` and ``laws`` (pl.DataFrame:
+        laws by study, estimator and status, with how many are unidentified) and ``totals``
+        (dict: sources, families, scaled_families, models, checkpoints, metrics, laws).
     """
     sources = query(con, _PER_SOURCE)
     families = query(con, _PER_FAMILY)
+    laws = query(con, _LAWS)
     totals = {"sources": sources.height}
     for column in ("families", "scaled_families", "models", "checkpoints", "metrics"):
         totals[column] = int(sources[column].sum()) if sources.height else 0
+    totals["laws"] = int(laws["laws"].sum()) if laws.height else 0
     return {
         "migrations": [name for name, _ in applied(con)],
         "sources": sources,
         "families": families,
+        "laws": laws,
         "totals": totals,
     }
 

@@ -21,16 +21,18 @@ GROUP BY ALL;
 
 -- Absolute relative error of each law on its target (Choshen, Zhang & Andreas 2024, Sec. 3):
 -- the mean over the target's test checkpoints, equally weighted, of |L - L_hat| / L.
--- NULL for a law whose fit failed or that could not predict every test checkpoint.
+-- NULL for a law whose fit failed (status other than ok, at_bound, max_iter) or that could
+-- not predict every test checkpoint. A scored law that its data cannot identify keeps its
+-- ARE (`laws.unidentified` says why; join `laws` to leave such laws out).
 CREATE OR REPLACE VIEW are AS
 SELECT
     l.law_id,
     l.study,
     l.family,
     l.estimator,
-    CASE WHEN count(p.predicted) = count(p.actual)
+    CASE WHEN l.status IN ('ok', 'at_bound', 'max_iter') AND count(p.predicted) = count(p.actual)
          THEN avg(abs(p.actual - p.predicted) / p.actual) END AS are,
     count(p.predicted) AS n_test
 FROM laws AS l
 LEFT JOIN predictions AS p USING (law_id)
-GROUP BY ALL;
+GROUP BY l.law_id, l.study, l.family, l.estimator, l.status;

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import duckdb
 import polars as pl
 
-from warehouse.connection import one, transaction
+from warehouse.sql import one, transaction
 
 # Children first, so a reader never sees a row whose parent is gone.
 SOURCE_TABLES = ("metrics", "checkpoints", "models", "families")

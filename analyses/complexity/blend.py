@@ -42,7 +42,7 @@ from analyses.complexity.frontier import exponent, optimal_allocation
 from analyses.complexity.regression import Regression, regress_on_h
 from analyses.laws import get_form
 from analyses.laws.estimators import InvalidParameter
-from meta.errors import MetaError
+from warehouse.errors import MetaError
 
 # Hoffmann et al. 2022, Approach 3 (Eq. 10): E', A', B', alpha', beta'.
 HOFFMANN = (1.69, 406.4, 410.7, 0.34, 0.28)
@@ -259,7 +259,7 @@ class EpsilonStudy:
         return {k: [float(x) for x in self.h if reg.at(k, x) <= 0] for k in ("A", "B")}
 
     def to_dict(self) -> dict:
-        """JSON-able fields (NaN become null in :func:`meta.jsonsafe.dumps`)."""
+        """JSON-able fields (NaN become null in :func:`warehouse.jsonsafe.dumps`)."""
         names = ("E", "A", "B", "alpha", "beta")
         blended = [{"h": float(x), **dict(zip(names, map(float, p), strict=True)),
                     "exponent_n": float(a)}

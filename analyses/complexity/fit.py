@@ -24,8 +24,8 @@ from analyses.complexity.blend import METHODS, EpsilonStudy, parse_epsilon, stud
 from analyses.complexity.frontier import Frontier, frontier
 from analyses.complexity.regression import Regression, regress_on_h
 from analyses.laws import FitResult, HuberLBFGS, LawBatch
-from meta.errors import MetaError, UnknownFamily
-from warehouse.connection import query
+from warehouse.errors import MetaError, UnknownFamily
+from warehouse.sql import query
 
 _POINTS = """
 SELECT

@@ -21,7 +21,7 @@ from analyses.complexity.blend import EPSILON_GRID, METHODS
 from analyses.complexity.fit import ComplexityFit, RunSetFit, complexity_fit
 from analyses.complexity.frontier import optimal_allocation
 from analyses.document import Document, save_figure
-from meta.errors import MetaError
+from warehouse.errors import MetaError
 
 FIGURES = "figures"
 # The gzip medians of the paper's corpora, read from their dataset names (methods §2.2, §2.5).

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from warehouse.connection import query
+from warehouse.sql import query
 
 PARAMS = ("a", "b", "e", "alpha", "beta")
 SELECTIONS = ("full", "all")

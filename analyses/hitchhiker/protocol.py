@@ -28,7 +28,6 @@ FRACTIONS = tuple(round(0.1 * i, 1) for i in range(1, 11))  # p
 MIN_MODELS = 3
 MAX_TARGET_PERF = 10.0  # ``at_least_loss``: families whose target never gets below are skipped
 
-POINT_COLUMNS = ("model_id", "checkpoint_id", "num_params", "tokens", "flops", "perf")
 
 
 @dataclass(frozen=True, eq=False)
@@ -41,7 +40,10 @@ class Family:
     points : pl.DataFrame
         ``model_id, checkpoint_id, num_params, tokens, flops, perf`` (tokens not null).
     data_hash : str
-        Content hash of the family's source, recorded with every law fitted on it.
+        Digest of ``points`` (:func:`warehouse.identity.data_hash`), part of every law's id.
+    dropped : int
+        Points of the family left out of ``points`` (a non-positive size or tokens, a
+        non-finite or non-positive perf).
     model_ids : list of str
         Models, smallest first (ties: fewer tokens first, then by id).
     """
@@ -49,6 +51,7 @@ class Family:
     name: str
     points: pl.DataFrame
     data_hash: str = ""
+    dropped: int = 0
     model_ids: list[str] = field(init=False)
 
     def __post_init__(self):

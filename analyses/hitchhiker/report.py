@@ -21,8 +21,8 @@ import polars as pl
 from analyses.document import Document, percent
 from analyses.hitchhiker import claims, figures, pca, tables
 from analyses.hitchhiker.tables import BASELINES, CURVEFIT, ESTIMATORS, HUBER
-from meta.errors import MetaError
-from warehouse.connection import one
+from warehouse.errors import MetaError
+from warehouse.sql import one
 
 MAIN_FAMILIES = ("pythia", "pythia-deduped", "OPT", "gpt3", "chinchilla", "t5-pile",
                  "GPT2-c4-1.0", "GPT2-oscar-44.0", "lambda")

@@ -1,12 +1,12 @@
 """Fitting the studies: read families from the warehouse, fit pending laws in batches, write
 laws and predictions back, resuming where an earlier run stopped.
 
-I/O is at the edges (:func:`load_families`, :func:`write_laws`); :func:`fit_specs` is pure.
+I/O is at the edges (:func:`load_families` reads, :mod:`warehouse.laws` writes);
+:func:`fit_specs` and :func:`judge` are pure.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import multiprocessing
 import time
@@ -21,10 +21,15 @@ import duckdb
 import numpy as np
 import polars as pl
 
-from analyses.hitchhiker.protocol import POINT_COLUMNS, Family, LawSpec, eligible
+from analyses.hitchhiker.protocol import Family, LawSpec, eligible
 from analyses.hitchhiker.studies import BASELINES, FIT_ESTIMATORS, get_study
 from analyses.laws import LawBatch, get_estimator, get_form
-from warehouse.connection import one, query, transaction
+from analyses.laws.identify import FITTED, base_params, failures, unidentified
+from warehouse import identity
+from warehouse.families import require_families
+from warehouse.identity import POINT_COLUMNS, data_hash, family_points
+from warehouse.laws import delete_stale, law_ids, update_statuses, write_laws
+from warehouse.sql import query
 
 CHINCHILLA = ("E", "A", "B", "alpha", "beta")
 CHUNK = 250  # laws fitted together and written in one transaction
@@ -37,28 +42,20 @@ SETTINGS: dict[str, dict] = {
     "huber-lbfgs": {"grid": "small", "delta": 1e-3, "polish": 1},
 }
 
-_FAMILIES = """
-SELECT p.family, p.model_id, p.checkpoint_id, p.num_params::DOUBLE AS num_params, p.tokens,
-       p.flops, p.perf, s.content_hash
-FROM perf p
-JOIN families f USING (family)
-JOIN sources s ON s.source = f.source
-WHERE f.scaled AND p.tokens IS NOT NULL AND p.num_params IS NOT NULL
-  AND (? IS NULL OR list_contains(?, p.family))
-ORDER BY p.family, p.num_params, p.model_id, p.tokens
-"""
-
-
 def load_families(
     con: duckdb.DuckDBPyConnection, names: Sequence[str] | None = None
 ) -> list[Family]:
-    """Every scaled family's ``perf`` points (or those named), as :class:`Family` objects."""
-    wanted = list(names) if names else None
-    df = query(con, _FAMILIES, [wanted, wanted])
-    return [
-        Family(name, part.select(POINT_COLUMNS), part["content_hash"][0])
-        for (name,), part in df.group_by("family", maintain_order=True)
-    ]
+    """Every scaled family's usable ``perf`` points (or those named), as :class:`Family`
+    objects; ``Family.dropped`` counts the points left out (:data:`warehouse.identity.
+    FAMILY_POINTS`)."""
+    df = family_points(con, names)
+    families = []
+    for (name,), part in df.group_by("family", maintain_order=True):
+        usable = part.filter("usable").select(POINT_COLUMNS)
+        if usable.height:
+            families.append(Family(name, usable, data_hash(usable),
+                                   dropped=part.height - usable.height))
+    return families
 
 
 @dataclass(frozen=True)
@@ -68,7 +65,6 @@ class Pending:
     spec: LawSpec
     estimator: str
     law_id: str
-    data_hash: str
 
 
 @cache
@@ -82,18 +78,12 @@ def estimator_settings(estimator: str) -> dict:
     return params
 
 
-def law_id(spec: LawSpec, estimator: str, data_hash: str) -> str:
-    """A digest of everything that defines a law (stable across runs and machines)."""
-    key = {
-        "study": spec.study,
-        "family": spec.family.name,
-        "form": spec.form,
-        "estimator": estimator,
-        "settings": estimator_settings(estimator),
-        "spec": spec.spec,
-        "data": data_hash,
-    }
-    return hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()[:20]
+def law_id(spec: LawSpec, estimator: str) -> str:
+    """The law's id (:func:`warehouse.identity.law_id`): stable across runs, machines and
+    code changes that leave the family's points as they are."""
+    return identity.law_id(study=spec.study, family=spec.family.name, form=spec.form,
+                           estimator=estimator, settings=estimator_settings(estimator),
+                           spec=spec.spec, data=spec.family.data_hash)
 
 
 def plan(
@@ -113,8 +103,7 @@ def plan(
                       if estimators is None or e in estimators or e in BASELINES]
             for spec in study.specs(family):
                 for est in chosen:
-                    pending.append(Pending(spec, est, law_id(spec, est, family.data_hash),
-                                           family.data_hash))
+                    pending.append(Pending(spec, est, law_id(spec, est)))
     return pending, skipped
 
 
@@ -127,14 +116,6 @@ def _batch(specs: Sequence[LawSpec], rows: str) -> LawBatch:
         xs.append(np.column_stack([f.column("num_params", idx), f.column("tokens", idx)]))
         ys.append(f.column("perf", idx))
     return LawBatch.from_ragged(xs, ys, ("N", "D"))
-
-
-def _chinchilla_params(form_name: str, params: np.ndarray) -> np.ndarray:
-    """(n, 5) natural E, A, B, alpha, beta from a form's fitted params."""
-    form = get_form(form_name)
-    if tuple(form.names) == CHINCHILLA:
-        return params
-    return form.base_params(params)
 
 
 @dataclass(frozen=True)
@@ -154,6 +135,7 @@ def fit_specs(items: Sequence[Pending]) -> Fitted:
     status = np.full(n, "ok", dtype=object)
     objective = np.full(n, np.nan)
     params = np.full((n, 5), np.nan)
+    unidentified: list[str | None] = [None] * n
     if estimator in BASELINES:
         predicted = [np.full(s.test.size, _baseline(estimator, s)) for s in specs]
         status[[s.train.size == 0 for s in specs]] = "too_few_points"
@@ -162,7 +144,8 @@ def fit_specs(items: Sequence[Pending]) -> Fitted:
         est.fit(_batch(specs, "train"))
         status[:] = est.status_
         objective[:] = est.objective_
-        params[:] = _chinchilla_params(form, est.params_)
+        params[:] = base_params(est.form_, est.params_)
+        unidentified = list(est.unidentified_)
         pred = est.predict(_batch(specs, "test"))
         predicted = [pred[i, : s.test.size] for i, s in enumerate(specs)]
     ok = [st in ("ok", "at_bound", "max_iter") for st in status]
@@ -193,14 +176,16 @@ def fit_specs(items: Sequence[Pending]) -> Fitted:
             ],
             "train_spec": [s.spec for s in specs],
             "status": status.astype(str).tolist(),
+            "unidentified": unidentified,
             "objective": [None if not np.isfinite(v) else float(v) for v in objective],
             "n_points": [int(s.train.size) for s in specs],
             "train_flops": [float(s.family.column("flops", s.train).sum()) for s in specs],
-            "data_hash": [p.data_hash for p in items],
+            "data_hash": [p.spec.family.data_hash for p in items],
             "seconds": seconds,
             "fitted_at": now,
         },
-        schema_overrides={"params": pl.Struct({k: pl.Float64 for k in CHINCHILLA})},
+        schema_overrides={"params": pl.Struct({k: pl.Float64 for k in CHINCHILLA}),
+                          "unidentified": pl.String},
     )
     sizes = [p.spec.test.size for p in items]
     predictions = pl.DataFrame(
@@ -232,40 +217,6 @@ def _baseline(name: str, spec: LawSpec) -> float:
         return float(perf.min())
     cost = spec.family.column("num_params", spec.train) * spec.family.column("tokens", spec.train)
     return float(perf[np.argmax(cost)])
-
-
-def existing(con: duckdb.DuckDBPyConnection) -> set[str]:
-    """Ids of the laws already in the warehouse."""
-    return {r[0] for r in con.execute("SELECT law_id FROM laws").fetchall()}
-
-
-def drop_stale(con: duckdb.DuckDBPyConnection, families: Sequence[Family]) -> int:
-    """Delete laws fitted on an older version of a family's data; returns how many."""
-    hashes = pl.DataFrame(
-        {"family": [f.name for f in families], "data_hash": [f.data_hash for f in families]}
-    )
-    con.register("_current", hashes.to_arrow())
-    stale = (
-        "SELECT l.law_id FROM laws l JOIN _current c USING (family) "
-        "WHERE l.data_hash <> c.data_hash"
-    )
-    n = one(con, f"SELECT count(*) FROM ({stale})")[0]
-    if n:
-        with transaction(con):
-            con.execute(f"DELETE FROM predictions WHERE law_id IN ({stale})")
-            con.execute(f"DELETE FROM laws WHERE law_id IN ({stale})")
-    con.unregister("_current")
-    return n
-
-
-def write_laws(con: duckdb.DuckDBPyConnection, fitted: Fitted) -> None:
-    """Insert one chunk's laws and predictions in one transaction."""
-    with transaction(con):
-        for table, df in (("laws", fitted.laws), ("predictions", fitted.predictions)):
-            columns = ", ".join(df.columns)
-            con.register("_fitted", df.to_arrow())
-            con.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM _fitted")
-            con.unregister("_fitted")
 
 
 def chunked(pending: Sequence[Pending]) -> list[list[Pending]]:
@@ -307,14 +258,47 @@ class _Inline:
         return map(fn, items)
 
 
+_STORED = """
+SELECT law_id, status, unidentified, objective, params.E, params.A, params.B, params.alpha,
+       params.beta
+FROM laws WHERE status IN ({fitted})
+""".format(fitted=", ".join(f"'{s}'" for s in FITTED))
+
+
+def judge(con: duckdb.DuckDBPyConnection, resumed: Sequence[Pending]) -> pl.DataFrame:
+    """The laws already fitted whose status or ``unidentified`` differs under the current
+    rules (:mod:`analyses.laws.identify`): ``law_id, status, unidentified, failed``."""
+    fits = {p.law_id: p for p in resumed if p.estimator not in BASELINES}
+    rows = {r["law_id"]: r for r in query(con, _STORED).iter_rows(named=True)
+            if r["law_id"] in fits}
+    changes = []
+    for chunk in chunked([fits[i] for i in rows]):
+        form = get_form(chunk[0].spec.form)
+        old = [rows[p.law_id] for p in chunk]
+        natural = np.array([[r[k] for k in CHINCHILLA] for r in old], dtype=float)
+        objective = np.array([r["objective"] for r in old], dtype=float)
+        batch = _batch([p.spec for p in chunk], "train")
+        status = failures(form, natural, objective, batch, [r["status"] for r in old])
+        reasons = unidentified(form, natural, batch)
+        for r, st, why in zip(old, status, reasons, strict=True):
+            if (st, why) != (r["status"], r["unidentified"]):
+                changes.append((r["law_id"], st, why, st not in FITTED))
+    return pl.DataFrame(changes, schema={"law_id": pl.String, "status": pl.String,
+                                         "unidentified": pl.String, "failed": pl.Boolean},
+                        orient="row")
+
+
 @dataclass(frozen=True)
 class FitAllResult:
-    """What a run did: laws fitted now, laws already there, families skipped (with why)."""
+    """What a run did: laws fitted now, laws already there, laws whose status the current
+    rules changed, families skipped (with why), points left out per family."""
 
     fitted: int
     resumed: int
     stale: int
+    rejudged: int
     skipped: list[str]
+    dropped: dict[str, int]
     seconds: float
 
 
@@ -329,8 +313,9 @@ def fit_all(
 ) -> FitAllResult:
     """Fit every pending law of ``studies`` and write it with its predictions.
 
-    Laws already in the warehouse (same id) are kept, not refitted; laws fitted on an older
-    version of a family's data are deleted first. Each chunk of up to ``CHUNK`` laws is
+    Laws already in the warehouse (same id) are kept, not refitted, and judged again
+    (:func:`judge`): a status that the current rules change is updated; laws fitted on an
+    older version of a family's data are deleted first. Each chunk of up to ``CHUNK`` laws is
     written in one transaction, so an interrupted run keeps what it finished. Chunks hold
     laws of one form and estimator with similar numbers of points (padding costs time), and
     ``jobs`` processes fit them.
@@ -341,18 +326,23 @@ def fit_all(
     for name in estimators or ():
         if name not in FIT_ESTIMATORS + BASELINES:
             get_estimator(name)
+    if families:
+        require_families(con, families)
     loaded = load_families(con, families)
-    stale = drop_stale(con, loaded)
+    stale = delete_stale(con, {f.name: f.data_hash for f in loaded})
     everything, skipped = plan(loaded, studies, estimators)
-    done_ids = existing(con)
+    done_ids = law_ids(con)
+    changes = judge(con, [p for p in everything if p.law_id in done_ids])
+    update_statuses(con, changes)
     pending = [p for p in everything if p.law_id not in done_ids]
     chunks = chunked(pending)
     done = 0
     with _pool(jobs) as pool:
         for chunk, fitted in zip(chunks, pool.map(fit_specs, chunks), strict=True):
-            write_laws(con, fitted)
+            write_laws(con, fitted.laws, fitted.predictions)
             done += len(chunk)
             progress(done, len(pending), f"{chunk[0].estimator} ({chunk[0].spec.form})")
     return FitAllResult(
-        done, len(everything) - len(pending), stale, skipped, time.perf_counter() - start
+        done, len(everything) - len(pending), stale, changes.height, skipped,
+        {f.name: f.dropped for f in loaded if f.dropped}, time.perf_counter() - start,
     )

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from analyses.hitchhiker.protocol import CUT, FRACTIONS, Family, LawSpec, law_spec
-from meta.errors import UnknownName
+from warehouse.errors import UnknownName
 
 FIT_ESTIMATORS = ("curvefit-hitchhiker", "huber-lbfgs")
 BASELINES = ("best-seen", "most-trained")

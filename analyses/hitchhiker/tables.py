@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from warehouse.connection import query
+from warehouse.sql import query
 
 CURVEFIT = "curvefit-hitchhiker"
 HUBER = "huber-lbfgs"

@@ -38,7 +38,7 @@ from analyses.laws.forms import (
 )
 from analyses.laws.grids import GRIDS
 from analyses.laws.result import STATUSES, FitResult
-from meta.errors import UnknownName
+from warehouse.errors import UnknownName
 
 FORMS: dict[str, Form] = {
     "chinchilla": chinchilla(),

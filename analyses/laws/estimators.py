@@ -25,10 +25,11 @@ import numpy as np
 
 from analyses.laws.batch import LawBatch
 from analyses.laws.forms import Form
+from analyses.laws.identify import base_params, failures, unidentified
 from analyses.laws.lbfgs import MAX_ITER, NAN_OBJECTIVE, minimize
 from analyses.laws.objectives import HuberLog, residuals
 from analyses.laws.result import FitResult
-from meta.errors import MetaError
+from warehouse.errors import MetaError
 
 
 class InvalidParameter(MetaError, ValueError):
@@ -121,6 +122,8 @@ class LawEstimator:
         with np.errstate(invalid="ignore"):
             bound = ((np.isfinite(lo) & (theta <= lo)) | (np.isfinite(hi) & (theta >= hi))).any(1)
         status[ok & bound] = "at_bound"
+        natural = base_params(form, params)
+        status = failures(form, natural, objective, batch, status)
         self.form_ = form
         self.params_ = params
         self.objective_ = np.asarray(objective, dtype=float)
@@ -128,12 +131,13 @@ class LawEstimator:
         self.n_iter_ = np.asarray(n_iter, dtype=int)
         self.converged_ = np.isin(self.status_, ("ok", "at_bound"))
         self.start_ = np.asarray(start, dtype=int)
+        self.unidentified_ = tuple(unidentified(form, natural, batch))
         self.result_ = FitResult(
             form=form.name, estimator=self.name, names=form.names, params=params,
             objective=self.objective_, status=tuple(self.status_), n_iter=self.n_iter_,
             n_points=batch.n_points, n_params=p, seconds=seconds, start=self.start_,
             start_params=form.from_internal(start_theta), lower=nat_lo, upper=nat_hi,
-            settings=settings, keys=batch.keys,
+            settings=settings, keys=batch.keys, unidentified=self.unidentified_,
         )
 
 

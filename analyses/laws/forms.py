@@ -356,6 +356,7 @@ class Kaplan2020(Form):
     inputs = ("N", "D")
     bounds = ((0, INF), (0, INF), (0, INF), (1e-6, INF))
     p0 = (float(np.log(6.4e13)), float(np.log(1.8e13)), 0.076, 0.103)
+    exponent_inputs = {"alpha_N": "N", "alpha_D": "D"}  # exponent -> the input it scales
 
     def _parts(self, theta, X):
         n_c, d_c, aN, aD = (theta[:, i:i + 1] for i in range(4))
@@ -399,6 +400,7 @@ class Muennighoff2023(Form):
     log_scale = (True, True, True, False, False, True, True)
     inputs = ("N", "D", "U")
     bounds = ((0, INF), (0, INF), (0, INF), (1e-6, INF), (1e-6, INF), (0, INF), (0, INF))
+    exponent_inputs = {"alpha": "N", "beta": "D"}  # exponent -> the input it scales
     p0 = tuple(MUENNIGHOFF_P0[k] for k in internal_names[:5]) + (
         float(np.log(15.387)), float(np.log(5.309)))
 

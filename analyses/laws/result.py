@@ -8,7 +8,7 @@ from functools import cached_property
 
 import numpy as np
 
-STATUSES = ("ok", "max_iter", "at_bound", "nan_objective", "too_few_points")
+STATUSES = ("ok", "max_iter", "at_bound", "nan_objective", "nan_prediction", "too_few_points")
 
 
 def _num(v) -> float | None:
@@ -35,8 +35,9 @@ class FitResult:
         ``curvefit-hitchhiker``: ``sum_i (L_hat_i - L_i)**2``.
     status : tuple of str, length n_laws
         ``"ok"``, ``"max_iter"``, ``"at_bound"`` (converged with a parameter on a bound),
-        ``"nan_objective"`` (no start gave a finite objective) or ``"too_few_points"``
-        (fewer points than parameters).
+        ``"nan_objective"`` (no finite objective), ``"nan_prediction"`` (a prediction at one
+        of the law's own training points is not finite) or ``"too_few_points"`` (fewer
+        points than parameters). The last three are failures.
     n_iter : ndarray of int, shape (n_laws,)
         Optimiser iterations of the winning start.
     n_points : ndarray of int, shape (n_laws,)
@@ -55,6 +56,9 @@ class FitResult:
         The estimator's parameters and grid size (JSON-able).
     keys : tuple of str or None
         The batch's law labels.
+    unidentified : tuple of (str or None), optional
+        Why the data cannot identify each law, or None where it can
+        (:func:`analyses.laws.identify.unidentified`).
     draws : ndarray, shape (n_resamples, n_laws, n_params), optional
         Bootstrap refits (see :mod:`analyses.laws.bootstrap`); NaN where a refit failed.
     bootstrap_seed : int, optional
@@ -76,6 +80,7 @@ class FitResult:
     upper: np.ndarray
     settings: dict = field(default_factory=dict)
     keys: tuple[str, ...] | None = None
+    unidentified: tuple[str | None, ...] | None = None
     draws: np.ndarray | None = None
     bootstrap_seed: int | None = None
 
@@ -99,12 +104,19 @@ class FitResult:
         with _quiet():
             return np.moveaxis(np.nanpercentile(self.draws, [2.5, 97.5], axis=0), 0, -1)
 
+    def _unidentified(self, law: int) -> str | None:
+        return self.unidentified[law] if self.unidentified else None
+
+    def _identified(self, law: int) -> str:
+        why = self._unidentified(law)
+        return f"no: {why}" if why else "yes"
+
     def to_rows(self) -> list[dict]:
         """One JSON-able dict per law, the columns of the ``laws`` table.
 
         Keys: ``law`` (the batch key or index), ``form``, ``estimator``, ``params``
-        (name -> value), ``status``, ``objective``, ``n_points``, ``n_params``, ``n_iter``,
-        ``seconds`` (the batch's wall time shared equally), ``start``, ``settings``, and with
+        (name -> value), ``status``, ``unidentified``, ``objective``, ``n_points``,
+        ``n_params``, ``n_iter``, ``seconds`` (the batch's wall time shared equally), ``start``, ``settings``, and with
         bootstrap draws ``bse``, ``ci_low``, ``ci_high`` and ``bootstrap_seed``. Non-finite
         numbers become ``None``.
         """
@@ -116,6 +128,7 @@ class FitResult:
                 "estimator": self.estimator,
                 "params": {n: _num(v) for n, v in zip(self.names, self.params[i], strict=True)},
                 "status": self.status[i],
+                "unidentified": self._unidentified(i),
                 "objective": _num(self.objective[i]),
                 "n_points": int(self.n_points[i]),
                 "n_params": int(self.n_params),
@@ -141,6 +154,7 @@ class FitResult:
         lines = [
             f"[[Fit]] {head}: {self.form} by {self.estimator}",
             f"    status     = {self.status[i]}",
+            f"    identified = {self._identified(i)}",
             f"    n_points   = {int(self.n_points[i])}",
             f"    n_params   = {self.n_params}",
             f"    objective  = {self.objective[i]:.10g}",

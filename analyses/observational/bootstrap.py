@@ -20,7 +20,7 @@ from analyses.observational.experiments import (
     fit_method,
     one_blas_thread,
 )
-from meta.errors import MetaError
+from warehouse.errors import MetaError
 
 
 @dataclass(frozen=True)

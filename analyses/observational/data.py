@@ -20,8 +20,8 @@ from collections.abc import Sequence
 import duckdb
 import polars as pl
 
-from meta.errors import MetaError
-from warehouse.connection import query
+from warehouse.errors import MetaError
+from warehouse.sql import query
 
 SOURCE = "obsscaling"
 PREFIX = "obsscaling/"

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from meta.errors import MetaError
+from warehouse.errors import MetaError
 
 
 @dataclass(frozen=True)

@@ -42,7 +42,7 @@ from analyses.observational import data
 from analyses.observational.equivalent_flops import LogLinear, equivalent_flops
 from analyses.observational.pca import CapabilitySpace
 from analyses.observational.sigmoid import SigmoidParams, SigmoidRegression, mse
-from meta.errors import MetaError, UnknownName
+from warehouse.errors import MetaError, UnknownName
 
 if TYPE_CHECKING:
     from analyses.observational.bootstrap import Bootstrap

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from meta.errors import MetaError
+from warehouse.errors import MetaError
 
 
 class NotFittedError(MetaError, AttributeError):

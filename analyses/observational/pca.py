@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from analyses.observational.impute import RankOneImputer, check_fitted
-from meta.errors import MetaError
+from warehouse.errors import MetaError
 
 
 class PCA:

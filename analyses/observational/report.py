@@ -32,8 +32,8 @@ from analyses.observational.experiments import (
     run,
 )
 from analyses.observational.space import BaseSpace, Placement, base_space, place_checkpoints
-from meta.errors import MetaError
-from meta.jsonsafe import dumps
+from warehouse.errors import MetaError
+from warehouse.jsonsafe import dumps
 
 FIGURES = "figures"
 STEM = "observational"

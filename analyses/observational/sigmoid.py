@@ -28,7 +28,7 @@ import numpy as np
 from scipy.optimize import OptimizeWarning, curve_fit, minimize
 
 from analyses.observational.impute import check_fitted
-from meta.errors import MetaError
+from warehouse.errors import MetaError
 
 NONLINEARITIES = ("sigmoid", "sigmoid-parametric")
 LOSSES = ("ols", "huber")

@@ -28,7 +28,7 @@ from analyses.observational import data
 from analyses.observational.equivalent_flops import LogLinear, equivalent_flops, family_trends
 from analyses.observational.experiments import BENCHMARKS
 from analyses.observational.pca import CapabilitySpace
-from meta.errors import MetaError
+from warehouse.errors import MetaError
 
 ANALYSIS_SET = "obs-analysis-set"
 

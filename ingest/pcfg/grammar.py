@@ -29,7 +29,7 @@ from functools import cached_property
 
 import numpy as np
 
-from meta.errors import MetaError
+from warehouse.errors import MetaError
 
 # The paper's six grammars, in order of rising compressibility H (methods/gzip_pcfg.md §2.2):
 # the gzip medians of its 100M-token corpora were 0.11, 0.22, 0.35, 0.42, 0.51 and 0.61.

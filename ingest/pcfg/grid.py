@@ -41,7 +41,7 @@ import numpy as np
 from ingest.pcfg.grammar import PAPER_GRAMMARS, GrammarSpec, make_grammar
 from ingest.pcfg.gzip import corpus_compressibility
 from ingest.pcfg.sample import ROW_TOKENS, Corpus, make_corpus
-from meta.errors import BadRow, MetaError, UnknownName
+from warehouse.errors import BadRow, MetaError, UnknownName
 
 RESULTS = "results.jsonl"
 

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from meta.errors import MetaError
+from warehouse.errors import MetaError
 
 LEVEL = 9  # gzip.GzipFile's default compresslevel, which the paper used
 GZIP_OVERHEAD = 18  # 10-byte header (no file name) + 8-byte trailer (CRC32, size)

@@ -41,7 +41,7 @@ from pathlib import Path
 import numpy as np
 
 from ingest.pcfg.grammar import Grammar, GrammarSpec, make_grammar
-from meta.errors import MetaError
+from warehouse.errors import MetaError
 
 ROW_TOKENS = 256  # the paper's context length and row size
 MAX_DEPTH = 990

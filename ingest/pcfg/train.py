@@ -30,7 +30,7 @@ import torch
 
 from ingest.pcfg.model import LlamaLM, ModelConfig
 from ingest.pcfg.sample import Corpus
-from meta.errors import MetaError
+from warehouse.errors import MetaError
 
 
 @dataclass(frozen=True)

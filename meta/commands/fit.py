@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from meta.options import emit_json, open_warehouse, warehouse_option
+from warehouse.errors import MetaError
 
 
 @click.command("fit")
@@ -21,18 +22,29 @@ from meta.options import emit_json, open_warehouse, warehouse_option
 def command(ctx, family, form, estimator, grid, where, as_json, warehouse_path: Path) -> None:
     """Fit one law on every perf point of a family and print its parameters.
 
+    Points with a non-positive or missing size, tokens or perf are left out (counted on
+    stderr). A fit that is not finite prints its row and exits with status 1.
+
     \b
     Example:
         meta fit --family chinchilla --where "perf < 5"
         meta fit --family pythia --estimator curvefit-hitchhiker --where "tokens > 1e10" --json
     """
     from analyses.family_fit import fit_family
+    from analyses.laws.identify import FITTED
 
     con = open_warehouse(ctx, warehouse_path, read_only=True)
-    result = fit_family(con, family, form=form, estimator=estimator, grid=grid, where=where)
+    fit = fit_family(con, family, form=form, estimator=estimator, grid=grid, where=where)
+    if fit.dropped:
+        click.echo(f"{fit.dropped} points of {family} left out: a missing, non-positive or "
+                   "non-finite size, tokens or perf.", err=True)
+    result = fit.result
     if as_json:
         row = result.to_rows()[0]
         row["family"] = row.pop("law")
+        row["dropped"] = fit.dropped
         emit_json(row)
     else:
         click.echo(result.report())
+    if result.status[0] not in FITTED:
+        raise MetaError(f"The fit of {family} failed: status {result.status[0]}.")

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import click
 
-from meta.errors import MetaError
 from meta.options import emit_json
+from warehouse.errors import MetaError
 
 
 def _spec(grammar: str, seed: int):

@@ -7,8 +7,8 @@ from pathlib import Path
 import click
 import duckdb
 
-from meta.errors import MetaError
 from meta.options import emit, format_options, open_warehouse, resolve_format, warehouse_option
+from warehouse.errors import MetaError
 
 
 @click.command("sql")

@@ -16,7 +16,8 @@ from meta.options import emit, emit_json, open_warehouse, warehouse_option
 @click.option("--families", "show_families", is_flag=True, help="Also list every family.")
 @click.pass_context
 def command(ctx: click.Context, warehouse_path: Path, as_json: bool, show_families: bool) -> None:
-    """Show row counts per source (and family), and the applied schema migrations.
+    """Show row counts per source (and family), laws by study, estimator and status, and the
+    applied schema migrations.
 
     \b
     Example:
@@ -36,6 +37,7 @@ def command(ctx: click.Context, warehouse_path: Path, as_json: bool, show_famili
                 "totals": s["totals"],
                 "sources": s["sources"].to_dicts(),
                 "families": s["families"].to_dicts(),
+                "laws": s["laws"].to_dicts(),
             }
         )
         return
@@ -43,6 +45,9 @@ def command(ctx: click.Context, warehouse_path: Path, as_json: bool, show_famili
     emit(s["sources"], "table")
     click.echo()
     emit(pl.DataFrame([s["totals"]]), "table")
+    if s["laws"].height:
+        click.echo("\nlaws (unidentified: fitted, but their data cannot identify them)")
+        emit(s["laws"], "table")
     if show_families:
         click.echo()
         emit(s["families"], "table")

@@ -1,0 +1,124 @@
+"""Writing fitted laws and their predictions: in chunks, each in one transaction.
+
+The analyses compute laws; this is the only module that writes, deletes or re-keys them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import duckdb
+import polars as pl
+
+from warehouse.identity import data_hash, family_points, stored_law_id
+from warehouse.sql import one, query, transaction
+
+LAW_TABLES = ("laws", "predictions")
+
+
+def law_ids(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """Ids of the laws in the warehouse."""
+    return {r[0] for r in con.execute("SELECT law_id FROM laws").fetchall()}
+
+
+def _insert(con: duckdb.DuckDBPyConnection, table: str, df: pl.DataFrame) -> None:
+    columns = ", ".join(df.columns)
+    con.register("_rows", df.to_arrow())
+    con.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM _rows")
+    con.unregister("_rows")
+
+
+def write_laws(con: duckdb.DuckDBPyConnection, laws: pl.DataFrame,
+               predictions: pl.DataFrame) -> None:
+    """Insert laws and their predictions in one transaction."""
+    with transaction(con):
+        _insert(con, "laws", laws)
+        _insert(con, "predictions", predictions)
+
+
+def delete_stale(con: duckdb.DuckDBPyConnection, hashes: Mapping[str, str]) -> int:
+    """Delete the laws of the families in ``hashes`` (family -> current data hash) that were
+    fitted on other data; returns how many."""
+    current = pl.DataFrame({"family": list(hashes), "data_hash": list(hashes.values())},
+                           schema={"family": pl.String, "data_hash": pl.String})
+    con.register("_current", current.to_arrow())
+    stale = ("SELECT l.law_id FROM laws l JOIN _current c USING (family) "
+             "WHERE l.data_hash <> c.data_hash")
+    n = one(con, f"SELECT count(*) FROM ({stale})")[0]
+    if n:
+        with transaction(con):
+            con.execute(f"DELETE FROM predictions WHERE law_id IN ({stale})")
+            con.execute(f"DELETE FROM laws WHERE law_id IN ({stale})")
+    con.unregister("_current")
+    return n
+
+
+def update_statuses(con: duckdb.DuckDBPyConnection, changes: pl.DataFrame) -> None:
+    """Set ``status`` and ``unidentified`` of the laws in ``changes`` (``law_id, status,
+    unidentified``), and clear the predictions of those whose status is now a failure
+    (``failed``), in one transaction."""
+    if changes.is_empty():
+        return
+    con.register("_changes", changes.to_arrow())
+    with transaction(con):
+        con.execute("UPDATE laws SET status = c.status, unidentified = c.unidentified "
+                    "FROM _changes c WHERE laws.law_id = c.law_id")
+        con.execute("UPDATE predictions SET predicted = NULL FROM _changes c "
+                    "WHERE predictions.law_id = c.law_id AND c.failed")
+    con.unregister("_changes")
+
+
+_LEGACY = """
+SELECT l.law_id, l.study, l.family, l.form, l.estimator, l.settings, l.train_spec
+FROM laws l JOIN families f USING (family) JOIN sources s ON s.source = f.source
+WHERE l.data_hash = s.content_hash
+"""
+
+
+def rename_laws(con: duckdb.DuckDBPyConnection, mapping: pl.DataFrame) -> None:
+    """Give the laws ``old_id`` of ``mapping`` (``old_id, new_id, data_hash``) their new id
+    and data hash, predictions included (call inside a transaction)."""
+    con.register("_rename", mapping.to_arrow())
+    for table in LAW_TABLES:
+        columns = [c for (c,) in con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
+            "ORDER BY ordinal_position", [table]).fetchall()]
+        renamed = ", ".join(
+            "m.new_id AS law_id" if c == "law_id"
+            else "m.data_hash AS data_hash" if c == "data_hash" else f"t.{c}"
+            for c in columns
+        )
+        con.execute(f"CREATE TEMP TABLE _moved AS SELECT {renamed} FROM {table} t "
+                    "JOIN _rename m ON t.law_id = m.old_id")
+        con.execute(f"DELETE FROM {table} WHERE law_id IN (SELECT old_id FROM _rename)")
+        con.execute(f"INSERT INTO {table} SELECT * FROM _moved")
+        con.execute("DROP TABLE _moved")
+    con.unregister("_rename")
+
+
+def rekey_legacy(con: duckdb.DuckDBPyConnection) -> int:
+    """Give laws identified by their source's content hash (before schema 0003) the ids of
+    :mod:`warehouse.identity`, keeping their fits; returns how many.
+
+    A law is re-keyed only while its source is the one it was fitted on (its ``data_hash``
+    is still the source's ``content_hash``); any other old law is left for ``fit-all`` to
+    replace. Every old id is kept in ``_meta_rekeyed_laws (old_id, new_id)``. Runs inside the
+    migration's transaction.
+    """
+    legacy = query(con, _LEGACY)
+    if legacy.is_empty():
+        return 0
+    points = family_points(con, legacy["family"].unique().to_list()).filter("usable")
+    hashes = {name: data_hash(part)
+              for (name,), part in points.group_by("family", maintain_order=True)}
+    legacy = legacy.filter(pl.col("family").is_in(list(hashes)))
+    new_hash = [hashes[f] for f in legacy["family"]]
+    new_id = [stored_law_id(row, data=h)
+              for row, h in zip(legacy.iter_rows(named=True), new_hash, strict=True)]
+    mapping = pl.DataFrame({"old_id": legacy["law_id"], "new_id": new_id,
+                            "data_hash": new_hash})
+    rename_laws(con, mapping)
+    con.register("_rekeyed", mapping.to_arrow())
+    con.execute("INSERT INTO _meta_rekeyed_laws SELECT old_id, new_id FROM _rekeyed")
+    con.unregister("_rekeyed")
+    return mapping.height

@@ -133,6 +133,17 @@ def test_cli_fit_all_and_fit(source_db, tmp_path):
     assert doc["status"] in ("ok", "at_bound") and doc["objective"] >= 0
     r = CliRunner().invoke(cli, ["fit-all", "--study", "nope", "--warehouse", str(path)])
     assert r.exit_code == 1 and "Unknown study 'nope'" in r.stderr
+    r = CliRunner().invoke(cli, ["fit-all", "--family", "nope", "--warehouse", str(path)])
+    assert r.exit_code == 1
+    assert r.stderr == "Error: Unknown family 'nope'. 'meta status --families' lists them.\n"
+    r = CliRunner().invoke(cli, ["fit-all", "--study", "num-models", "--family", "t5-pile",
+                                 "--no-report", "--warehouse", str(path)])
+    assert "--verbose names them" in r.stderr and "left out" not in r.stderr
+    r = CliRunner().invoke(cli, ["fit-all", "--study", "num-models", "--family", "t5-pile",
+                                 "--no-report", "-v", "--warehouse", str(path)])
+    assert r.exit_code == 0, r.output
+    # t5-pile's 4 checkpoints at 0 tokens never reach a fit
+    assert "  t5-pile: 4 points left out (a non-positive size or tokens" in r.stderr
 
 
 def test_chunks_cap_laws_and_padded_points():

@@ -62,10 +62,13 @@ def _progress(start: float):
     help="Where the guideline report is written.",
 )
 @click.option("--no-report", is_flag=True, help="Fit only; write no report.")
+@click.option("--verbose", "-v", is_flag=True,
+              help="Name the families skipped (and why) and the points left out.")
 @warehouse_option
 @click.pass_context
 def command(
-    ctx, studies, estimators, families, jobs, data_root, report_dir, no_report, warehouse_path
+    ctx, studies, estimators, families, jobs, data_root, report_dir, no_report, verbose,
+    warehouse_path,
 ) -> None:
     """Fit every Hitchhiker study into the warehouse (resuming), then write the report.
 
@@ -98,11 +101,18 @@ def command(
         progress=_progress(start),
     )
     click.echo(
-        f"{result.fitted:,} laws fitted, {result.resumed:,} already there, "
-        f"{result.stale:,} stale removed, {len(result.skipped)} families skipped "
-        f"({result.seconds:.0f} s).",
+        f"{result.fitted:,} laws fitted, {result.resumed:,} already there "
+        f"({result.rejudged:,} with a new status), {result.stale:,} stale removed, "
+        f"{len(result.skipped)} family studies skipped ({result.seconds:.0f} s)"
+        + ("." if verbose else "; --verbose names them."),
         err=True,
     )
+    if verbose:
+        for line in result.skipped:
+            click.echo(f"  skipped {line}", err=True)
+        for family, n in result.dropped.items():
+            click.echo(f"  {family}: {n} points left out (a non-positive size or tokens, or "
+                       "a non-finite perf)", err=True)
     if not no_report:
         from analyses.hitchhiker.report import write_report
 

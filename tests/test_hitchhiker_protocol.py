@@ -74,13 +74,13 @@ def test_spec_fields():
 
 def test_eligibility():
     assert eligible(family()) is None
-    assert eligible(family(SIZES[:2], (1, 1))) == "2 models (fewer than 3)"
+    assert eligible(family(SIZES[:2], (1, 1))) == "2 model sizes (fewer than 3)"
 
 
-def test_model_counts_follow_the_released_strides():
+def test_model_counts_follow_the_released_strides_and_end_at_every_size():
     assert list(model_counts(4)) == [2, 3, 4]
-    assert list(model_counts(30)) == list(range(2, 31, 6))
-    assert list(model_counts(141)) == list(range(2, 142, 10))
+    assert list(model_counts(30)) == [*range(2, 31, 6), 30]
+    assert list(model_counts(141)) == [*range(2, 142, 10), 141]
 
 
 @pytest.mark.parametrize(
@@ -116,3 +116,67 @@ def test_unknown_study():
     with pytest.raises(UnknownName, match="Unknown study 'nope'. Known studies: "):
         get_study("nope")
     assert "num-models" in STUDIES
+
+
+def sweep_family(sizes=(1e8, 2e8, 4e8, 8e8), lrs=(1e-3, 3e-3, 1e-2), budgets=(1.0,),
+                 runs="best", target=None) -> Family:
+    """Runs ``s{i}-lr{lr}-b{b}``: every size x learning rate x token budget; the LR 3e-3 runs
+    are the best (the others' losses are 2% and 5% higher), the budget scales the tokens."""
+    penalty = {1e-3: 1.02, 3e-3: 1.0, 1e-2: 1.05}
+    rows = []
+    for i, n in enumerate(sizes):
+        for lr in lrs:
+            for b in budgets:
+                run = f"s{i}-lr{lr:g}-b{b:g}"
+                for d in STEPS * b:
+                    rows.append({"model_id": run, "checkpoint_id": f"{run}@{d:.0f}",
+                                 "num_params": n, "tokens": d, "flops": 6 * n * d,
+                                 "perf": (1.8 + 400 / n**0.34 + 400 / d**0.28) * penalty[lr]})
+    return Family("sweep", pl.DataFrame(rows), "h", named_target=target, runs=runs)
+
+
+def test_a_sweep_is_reduced_to_its_best_run_and_the_target_is_the_largest_best():
+    f = sweep_family()
+    assert f.model_ids == [f"s{i}-lr0.003-b1" for i in range(4)]
+    assert f.target == "s3-lr0.003-b1"
+    every = sweep_family(runs="all")
+    assert len(every.model_ids) == 12 and every.target == "s3-lr0.003-b1"
+    assert sweep_family(target="s3-lr0.01-b1").target == "s3-lr0.01-b1"
+    with pytest.raises(ValueError, match="runs must be one of best, all"):
+        sweep_family(runs="some")
+
+
+@pytest.mark.parametrize("runs", ["best", "all"])
+def test_no_run_of_the_target_size_trains_a_law(runs):
+    f = sweep_family(runs=runs)
+    target_size = f.size(f.target)
+    for name in ("num-models", "windows", "suffix", "leave-one-out"):
+        for spec in get_study(name).specs(f):
+            assert all(f.size(m) < target_size for m in spec.spec["models"]), name
+            assert spec.spec["target"] in (f.target, spec.spec["left_out"])
+    specs = list(get_study("num-models").specs(f))
+    # k counts sizes: every run of the k smallest sizes, and the full set is always there
+    assert {len(f.sizes(s.spec["models"])) for s in specs} == {2, 3}
+    largest = max(specs, key=lambda s: len(s.spec["models"]))
+    assert set(largest.spec["models"]) == set(f.smaller_than(f.target))
+    assert len(largest.spec["models"]) == (3 if runs == "best" else 9)
+
+
+def test_runs_at_other_budgets_are_data_not_a_sweep():
+    f = sweep_family(lrs=(3e-3,), budgets=(0.25, 1.0, 4.0))
+    assert len(f.model_ids) == 12  # no run dropped
+    assert f.target == "s3-lr0.003-b4"  # the largest size's best run trains longest here
+    specs = list(get_study("num-models").specs(f))
+    assert all(len(s.spec["models"]) % 3 == 0 for s in specs)  # whole sizes
+    scale_down = list(get_study("scale-down").specs(f))
+    assert {s.spec["target"] for s in scale_down} == {"s0-lr0.003-b4"}
+    assert all(f.size(m) > 1e8 for s in scale_down for m in s.spec["models"])
+
+
+def test_one_run_per_size_keeps_the_released_model_sets():
+    f = family()
+    specs = list(get_study("num-models").specs(f))
+    assert {tuple(s.spec["models"]) for s in specs} == {
+        tuple(f"m{i}" for i in range(k)) for k in (2, 3, 4)}
+    assert model_counts(141)[-2:] == [132, 141] and model_counts(30) == [2, 8, 14, 20, 26, 30]
+    assert model_counts(20) == list(range(2, 21)) and model_counts(1) == []

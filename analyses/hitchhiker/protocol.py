@@ -10,8 +10,18 @@ Choshen, Zhang & Andreas (2024), Sec. 3 and the released code (``hist_fit``,
   ``1e10 < tokens < p * (max tokens of those models)`` ("discard the first 10B tokens");
 - ARE = mean over test checkpoints of ``|L - L_hat| / L``.
 
-Everything here is pure. A family's points are held as numpy arrays and a law's training and
-test sets as row indices into them, because a full run plans tens of thousands of laws.
+Families with several runs per size (hyperparameter sweeps, Chinchilla-style grids of token
+budgets, ladders, users' own runs) follow one rule set, here, that gives the released protocol
+back wherever a family has one run per size:
+
+- a *sweep* is a set of runs of one size whose final tokens agree within :data:`SWEEP_TOKENS`
+  (they differ in hyperparameters); by default (``runs="best"``) only each sweep's best run
+  (lowest final perf) is studied: the envelope. Runs of one size at different token budgets
+  are data, not a sweep, and all stay. ``runs="all"`` keeps every run;
+- the target is the family's named target (``families.target``) if it has one, else the best
+  run (lowest final perf) of the largest size;
+- training models are runs of sizes strictly smaller than the target's, and "the k smallest
+  models" means every run of the k smallest sizes.
 """
 
 from __future__ import annotations
@@ -27,7 +37,8 @@ TEST_FROM = 0.7  # test rows: the target's last 30% of tokens
 FRACTIONS = tuple(round(0.1 * i, 1) for i in range(1, 11))  # p
 MIN_MODELS = 3
 MAX_TARGET_PERF = 10.0  # ``at_least_loss``: families whose target never gets below are skipped
-
+SWEEP_TOKENS = 0.1  # runs of one size whose final tokens differ by at most 10% form a sweep
+RUNS = ("best", "all")
 
 
 @dataclass(frozen=True, eq=False)
@@ -44,28 +55,43 @@ class Family:
     dropped : int
         Points of the family left out of ``points`` (a non-positive size or tokens, a
         non-finite or non-positive perf).
+    named_target : str or None
+        The model the user named as the target (``families.target``), if any.
+    runs : {"best", "all"}
+        Study each sweep's best run only (the envelope), or every run.
     model_ids : list of str
-        Models, smallest first (ties: fewer tokens first, then by id).
+        The models studied, smallest first (ties: fewer tokens first, then by id).
     """
 
     name: str
     points: pl.DataFrame
     data_hash: str = ""
     dropped: int = 0
+    named_target: str | None = None
+    runs: str = "best"
     model_ids: list[str] = field(init=False)
 
     def __post_init__(self):
+        if self.runs not in RUNS:
+            raise ValueError(f"runs must be one of {', '.join(RUNS)}; got {self.runs!r}.")
         models = (
-            self.points.group_by("model_id")
-            .agg(pl.col("num_params").first(), max_tokens=pl.col("tokens").max())
+            self.points.sort("tokens")
+            .group_by("model_id")
+            .agg(pl.col("num_params").first(), max_tokens=pl.col("tokens").last(),
+                 final=pl.col("perf").last())
             .sort("num_params", "max_tokens", "model_id")
         )
+        if self.runs == "best":
+            named = pl.col("model_id") == pl.lit(self.named_target, pl.String)
+            models = models.filter(_envelope(models) | named.fill_null(False))
         ids = models["model_id"].to_list()
         index = {m: i for i, m in enumerate(ids)}
         set_ = object.__setattr__
         set_(self, "model_ids", ids)
         set_(self, "_sizes", models["num_params"].to_numpy().astype(float))
-        set_(self, "_model", np.array([index[m] for m in self.points["model_id"]], dtype=int))
+        set_(self, "_final", models["final"].to_numpy().astype(float))
+        set_(self, "_model", np.array([index.get(m, -1) for m in self.points["model_id"]],
+                                      dtype=int))
         for column in ("num_params", "tokens", "flops", "perf"):
             set_(self, f"_{column}", self.points[column].cast(pl.Float64).to_numpy())
 
@@ -75,11 +101,33 @@ class Family:
 
     @property
     def target(self) -> str:
-        """The largest model."""
-        return self.model_ids[-1]
+        """The named target, else the best run (lowest final perf) of the largest size."""
+        if self.named_target in self.model_ids:
+            return self.named_target
+        return self.best_of(self._sizes.max())
+
+    def best_of(self, size: float) -> str:
+        """The run of ``size`` with the lowest final perf (ties: the most trained)."""
+        idx = np.flatnonzero(self._sizes == size)
+        finals = self._final[idx]
+        return self.model_ids[idx[finals == finals.min()][-1]]
 
     def size(self, model_id: str) -> float:
         return float(self._sizes[self.model_ids.index(model_id)])
+
+    def smaller_than(self, model_id: str) -> list[str]:
+        """Models of sizes strictly smaller than ``model_id``'s, smallest first."""
+        size = self.size(model_id)
+        return [m for m, s in zip(self.model_ids, self._sizes, strict=True) if s < size]
+
+    def sizes(self, models: Sequence[str]) -> list[float]:
+        """The distinct sizes of ``models``, ascending."""
+        return sorted({self.size(m) for m in models})
+
+    def of_sizes(self, models: Sequence[str], sizes: Sequence[float]) -> list[str]:
+        """The models among ``models`` whose size is one of ``sizes`` (order kept)."""
+        wanted = set(sizes)
+        return [m for m in models if self.size(m) in wanted]
 
     def _rows(self, models: Sequence[str]) -> np.ndarray:
         wanted = np.isin(self._model, [self.model_ids.index(m) for m in models])
@@ -129,10 +177,26 @@ class Family:
         return int(np.unique(sizes).size)
 
 
+def _envelope(models: pl.DataFrame) -> pl.Expr:
+    """True for the best run (lowest final perf; ties: the first id) of each sweep of
+    ``models`` (sorted by size, then final tokens): a sweep is a chain of runs of one size
+    whose final tokens each exceed the previous run's by at most :data:`SWEEP_TOKENS`."""
+    jump = (pl.col("max_tokens") / pl.col("max_tokens").shift(1).over("num_params")
+            > 1 + SWEEP_TOKENS).fill_null(True)
+    sweeps = models.with_columns(_budget=jump.cum_sum().over("num_params"))
+    best = (
+        sweeps.sort("final", "model_id")
+        .group_by("num_params", "_budget", maintain_order=True)
+        .first()["model_id"]
+    )
+    return pl.col("model_id").is_in(best.implode())
+
+
 def eligible(family: Family, min_models: int = MIN_MODELS) -> str | None:
-    """Why a family cannot be studied (with at least ``min_models`` models), or None."""
-    if len(family.model_ids) < min_models:
-        return f"{len(family.model_ids)} models (fewer than {min_models})"
+    """Why a family cannot be studied (with at least ``min_models`` model sizes), or None."""
+    n = len(family.sizes(family.model_ids))
+    if n < min_models:
+        return f"{n} model sizes (fewer than {min_models})"
     best = family.column("perf", family._rows([family.target])).min()
     if best > MAX_TARGET_PERF:
         return f"the target's best perf is {best:.3g} (above {MAX_TARGET_PERF:g})"

@@ -23,29 +23,39 @@ LOO_MODELS = (3, 20)  # ``detect_outliers``: families with 3 < #smaller models <
 LOO_FRACTION = 0.7
 
 
-def model_counts(n: int) -> range:
-    """How many of the smallest models to train on (``get_model_nums``): every k from 2 to
-    n, with a stride of n // 5 above 20 models and of 10 above 60."""
+def model_counts(n: int) -> list[int]:
+    """How many of the smallest model sizes to train on (``get_model_nums``): every k from 2
+    to n, with a stride of n // 5 above 20 sizes and of 10 above 60, and always n itself (the
+    released stride can miss it: 2, 12, ..., 132 of 141)."""
     if n > 60:
-        return range(2, n + 1, 10)
-    if n > 20:
-        return range(2, n + 1, n // 5)
-    return range(2, n + 1)
+        counts = range(2, n + 1, 10)
+    elif n > 20:
+        counts = range(2, n + 1, n // 5)
+    else:
+        counts = range(2, n + 1)
+    return [*counts, *([n] if n >= 2 and n not in counts else [])]
 
 
 def smaller(family: Family) -> list[str]:
-    """Every model but the target, smallest first."""
-    return family.model_ids[:-1]
+    """The training candidates: every model of a size below the target's, smallest first."""
+    return family.smaller_than(family.target)
+
+
+def smallest(family: Family, models: list[str], k: int) -> list[str]:
+    """Every run of the ``k`` smallest sizes among ``models``."""
+    return family.of_sizes(models, family.sizes(models)[:k])
 
 
 def num_models(
     family: Family, *, min_tokens: float = CUT, study: str = "num-models"
 ) -> Iterator[LawSpec]:
-    """Fig. 1(b), Sec. 6-8 (``hist_fit``): the k smallest models x fraction p of training."""
+    """Fig. 1(b), Sec. 6-8 (``hist_fit``): the k smallest model sizes x fraction p of
+    training."""
     train = smaller(family)
     for p in FRACTIONS:
-        for k in model_counts(len(train)):
-            yield law_spec(study, family, train[:k], fraction=p, min_tokens=min_tokens)
+        for k in model_counts(len(family.sizes(train))):
+            yield law_spec(study, family, smallest(family, train, k), fraction=p,
+                           min_tokens=min_tokens)
 
 
 def num_models_nocut(family: Family) -> Iterator[LawSpec]:
@@ -57,19 +67,20 @@ def windows(family: Family) -> Iterator[LawSpec]:
     """Fig. 1(a), Sec. 7 (``closer_in_scale_is_predictive``): 4 consecutive sizes x p; the
     test rows are cut at 10B tokens too."""
     train = smaller(family)
-    for i in range(len(train) - WINDOW + 1):
+    sizes = family.sizes(train)
+    for i in range(len(sizes) - WINDOW + 1):
+        window = family.of_sizes(train, sizes[i : i + WINDOW])
         for p in FRACTIONS:
-            yield law_spec(
-                "windows", family, train[i : i + WINDOW], fraction=p, test_min_tokens=CUT
-            )
+            yield law_spec("windows", family, window, fraction=p, test_min_tokens=CUT)
 
 
 def suffix(family: Family) -> Iterator[LawSpec]:
     """Fig. 4 (``minimal_cut``): only the end of the runs, m * 0.7 * T <= tokens < 0.7 * T."""
     train = smaller(family)
     for m in SUFFIXES:
-        for k in range(2, len(train) + 1):
-            yield law_spec("suffix", family, train[:k], suffix=m, test_min_tokens=CUT)
+        for k in range(2, len(family.sizes(train)) + 1):
+            yield law_spec("suffix", family, smallest(family, train, k), suffix=m,
+                           test_min_tokens=CUT)
 
 
 def one_model(family: Family) -> Iterator[LawSpec]:
@@ -111,13 +122,15 @@ def baselines(family: Family) -> Iterator[LawSpec]:
 
 
 def scale_down(family: Family) -> Iterator[LawSpec]:
-    """App. C, Fig. 8 (``hist_fit(scale_down=True)``): the k largest models predict the
-    smallest one."""
-    target = family.model_ids[0]
-    larger = family.model_ids[1:][::-1]
+    """App. C, Fig. 8 (``hist_fit(scale_down=True)``): the k largest model sizes predict the
+    best run of the smallest size."""
+    sizes = family.sizes(family.model_ids)
+    target = family.best_of(sizes[0])
+    larger = family.of_sizes(family.model_ids, sizes[1:])
     for p in FRACTIONS:
-        for k in model_counts(len(larger)):
-            yield law_spec("scale-down", family, larger[:k], fraction=p, target=target)
+        for k in model_counts(len(sizes) - 1):
+            models = family.of_sizes(larger, sizes[::-1][:k])[::-1]
+            yield law_spec("scale-down", family, models, fraction=p, target=target)
 
 
 def leave_one_out(family: Family) -> Iterator[LawSpec]:

@@ -26,12 +26,14 @@ def cli() -> None:
 
 def _register() -> None:
     from meta.commands import (
+        calibrate,
         complexity,
         fit,
         fit_all,
         ingest,
         obs,
         pcfg,
+        predict,
         report,
         report_complexity,
         report_observational,
@@ -39,7 +41,8 @@ def _register() -> None:
         status,
     )
 
-    for module in (ingest, status, sql, fit, fit_all, report, obs, pcfg, complexity):
+    for module in (ingest, status, sql, fit, fit_all, predict, calibrate, report, obs, pcfg,
+                   complexity):
         cli.add_command(module.command)
     for module in (report_observational, report_complexity):
         report.command.add_command(module.command)

@@ -120,3 +120,13 @@ def stored_law_id(row: dict, data: str | None = None) -> str:
         spec=row["train_spec"],
         data=row["data_hash"] if data is None else data,
     )
+
+
+def families_digest(con: duckdb.DuckDBPyConnection, names: Sequence[str]) -> str:
+    """One digest of the data hashes of the families ``names`` (what a table computed from
+    them was computed on)."""
+    points = family_points(con, names).filter("usable")
+    digest = hashlib.sha256()
+    for (name,), part in sorted(points.group_by("family"), key=lambda g: g[0]):
+        digest.update(f"{name}\t{data_hash(part)}\n".encode())
+    return digest.hexdigest()

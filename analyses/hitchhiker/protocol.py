@@ -129,13 +129,18 @@ class Family:
         wanted = set(sizes)
         return [m for m in models if self.size(m) in wanted]
 
-    def _rows(self, models: Sequence[str]) -> np.ndarray:
+    def rows(self, models: Sequence[str]) -> np.ndarray:
+        """Row indices of every checkpoint of ``models``."""
         wanted = np.isin(self._model, [self.model_ids.index(m) for m in models])
         return np.flatnonzero(wanted)
 
+    def run_index(self, rows: np.ndarray) -> np.ndarray:
+        """The position in ``model_ids`` of the run of each row."""
+        return self._model[rows]
+
     def test(self, target: str | None = None, min_tokens: float = 0.0) -> np.ndarray:
         """Rows of the target's checkpoints in its last 30% of tokens (above ``min_tokens``)."""
-        rows = self._rows([target or self.target])
+        rows = self.rows([target or self.target])
         tokens = self._tokens[rows]
         keep = (tokens >= TEST_FROM * tokens.max()) & (tokens > min_tokens)
         return rows[keep]
@@ -154,7 +159,7 @@ class Family:
         ``suffix`` m, only the end of the runs: ``m * 0.7 * max <= tokens < 0.7 * max`` (the
         Hitchhiker ``minimal_cut``).
         """
-        rows = self._rows(models)
+        rows = self.rows(models)
         if rows.size == 0:
             return rows
         tokens = self._tokens[rows]
@@ -197,7 +202,7 @@ def eligible(family: Family, min_models: int = MIN_MODELS) -> str | None:
     n = len(family.sizes(family.model_ids))
     if n < min_models:
         return f"{n} model sizes (fewer than {min_models})"
-    best = family.column("perf", family._rows([family.target])).min()
+    best = family.column("perf", family.rows([family.target])).min()
     if best > MAX_TARGET_PERF:
         return f"the target's best perf is {best:.3g} (above {MAX_TARGET_PERF:g})"
     if family.test().size == 0:

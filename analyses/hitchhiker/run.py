@@ -43,18 +43,19 @@ SETTINGS: dict[str, dict] = {
 }
 
 def load_families(
-    con: duckdb.DuckDBPyConnection, names: Sequence[str] | None = None
+    con: duckdb.DuckDBPyConnection, names: Sequence[str] | None = None, *, runs: str = "best"
 ) -> list[Family]:
     """Every scaled family's usable ``perf`` points (or those named), as :class:`Family`
-    objects; ``Family.dropped`` counts the points left out (:data:`warehouse.identity.
-    FAMILY_POINTS`)."""
+    objects studying each sweep's best run (``runs="best"``) or every run (``"all"``);
+    ``Family.dropped`` counts the points left out (:data:`warehouse.identity.FAMILY_POINTS`).
+    """
     df = family_points(con, names)
     families = []
     for (name,), part in df.group_by("family", maintain_order=True):
         usable = part.filter("usable").select(POINT_COLUMNS)
         if usable.height:
             families.append(Family(name, usable, data_hash(usable),
-                                   dropped=part.height - usable.height))
+                                   dropped=part.height - usable.height, runs=runs))
     return families
 
 

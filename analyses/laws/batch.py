@@ -126,3 +126,38 @@ class LawBatch:
         M = self.mask[laws, idx].reshape(-1, width)
         keys = None if self.keys is None else self.keys * n_resamples
         return LawBatch(X, Y, M, self.columns, keys), idx
+
+    def resample_groups(self, groups: np.ndarray, n_resamples: int,
+                        seed: int) -> LawBatch:
+        """Bootstrap resamples of whole groups of points (e.g. the runs of a family): each
+        resample of a law draws as many groups as it has, with replacement, and keeps all
+        their points.
+
+        Parameters
+        ----------
+        groups : ndarray of int, shape (n_laws, n_points)
+            The group of each point (padding ignored).
+        n_resamples : int
+        seed : int
+
+        Returns
+        -------
+        LawBatch
+            ``n_resamples * n_laws`` laws, resample-major, padded to the longest.
+        """
+        rng = np.random.default_rng(seed)
+        xs, ys = [], []
+        members = []
+        for i in range(self.n_laws):
+            m = self.mask[i]
+            g = np.asarray(groups[i])[m]
+            labels = np.unique(g)
+            members.append((np.flatnonzero(m), g, labels))
+        for _ in range(n_resamples):
+            for i, (rows, g, labels) in enumerate(members):
+                drawn = rng.choice(labels, size=labels.size, replace=True)
+                take = np.concatenate([rows[g == label] for label in drawn])
+                xs.append(self.x[i, take])
+                ys.append(self.y[i, take])
+        keys = None if self.keys is None else self.keys * n_resamples
+        return LawBatch.from_ragged(xs, ys, self.columns, keys)

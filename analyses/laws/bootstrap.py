@@ -12,8 +12,9 @@ from analyses.laws.result import FitResult
 
 
 def bootstrap(estimator: LawEstimator, batch: LawBatch, *, n_resamples: int = 1000,
-              seed: int = 0, starts: str = "fit") -> FitResult:
-    """Fit ``batch`` and ``n_resamples`` resamples of its points (with replacement).
+              seed: int = 0, starts: str = "fit", groups: np.ndarray | None = None) -> FitResult:
+    """Fit ``batch`` and ``n_resamples`` resamples of its points (with replacement), or of
+    whole groups of points (``groups``: the runs of a family).
 
     Every resample of every law is one law of a single batched fit.
 
@@ -29,6 +30,10 @@ def bootstrap(estimator: LawEstimator, batch: LawBatch, *, n_resamples: int = 10
         ``"fit"`` starts each refit at its law's fitted optimum, as Besiroglu et al. (2024)
         did; ``"grid"`` reruns the estimator's own starts for each resample (costs
         ``n_resamples`` full fits).
+    groups : ndarray of int, shape (n_laws, n_points), optional
+        Resample these groups of points instead of single points
+        (:meth:`LawBatch.resample_groups`): the unit whose variation the interval should
+        reflect (a family's runs).
 
     Returns
     -------
@@ -51,7 +56,10 @@ def bootstrap(estimator: LawEstimator, batch: LawBatch, *, n_resamples: int = 10
     if starts not in ("fit", "grid"):
         raise ValueError(f"starts must be 'fit' or 'grid'; got {starts!r}.")
     base = estimator.clone().fit(batch)
-    resampled, _ = batch.resample(n_resamples, seed)
+    if groups is None:
+        resampled, _ = batch.resample(n_resamples, seed)
+    else:
+        resampled = batch.resample_groups(groups, n_resamples, seed)
     est = estimator.clone()
     if starts == "fit":
         form = base.form_
@@ -63,6 +71,7 @@ def bootstrap(estimator: LawEstimator, batch: LawBatch, *, n_resamples: int = 10
         est.fit(resampled)
     draws = est.params_.reshape(n_resamples, batch.n_laws, -1).copy()
     draws[~est.converged_.reshape(n_resamples, batch.n_laws)] = np.nan
-    settings = dict(base.result_.settings, n_resamples=int(n_resamples), bootstrap_starts=starts)
+    settings = dict(base.result_.settings, n_resamples=int(n_resamples), bootstrap_starts=starts,
+                    bootstrap_unit="points" if groups is None else "groups")
     return dataclasses.replace(base.result_, draws=draws, bootstrap_seed=int(seed),
                                settings=settings)

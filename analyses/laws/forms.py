@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 INF = float("inf")
+NEG_LOG = -1e300  # stands in for log 0 in predictions (exp of it is exactly 0)
 
 # Muennighoff et al. (2023) fitted values, the Hitchhiker code's single start ("datablation
 # guesses"), internal order (e, a, b, alpha, beta).
@@ -182,6 +183,10 @@ class Form:
 
     def _lse_terms(self, theta, logX, jac=False):
         s = self.lse
+        # a scale parameter of exactly 0 (E underflowed in a fit) is log 0 = -inf, and
+        # -inf * 0 in the products below would make every prediction NaN: use a log so low
+        # that its term is still exactly 0
+        theta = np.where(np.isneginf(theta), NEG_LOG, theta)
         Ii = theta @ s.Mi + s.ci  # (B, T)
         Ss = theta @ s.Ms + s.cs
         B, n = theta.shape[0], logX.shape[1]

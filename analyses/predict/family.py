@@ -1,0 +1,134 @@
+"""A family's runs from the warehouse: fit, predict a larger run, and say how far to trust it
+(what ``meta predict`` prints)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import duckdb
+import numpy as np
+
+from analyses.hitchhiker.protocol import Family
+from analyses.hitchhiker.run import load_families
+from analyses.predict import calibration
+from analyses.predict.law import N_BOOT, Prediction, RunsLaw, fit_runs
+from warehouse.errors import MetaError
+from warehouse.families import require_families
+
+
+@dataclass(frozen=True)
+class FamilyPrediction:
+    """A prediction for one family.
+
+    Attributes
+    ----------
+    family : Family
+        The runs studied (``family.model_ids``: a sweep's best run, or every run).
+    law : RunsLaw
+    prediction : Prediction
+    optimal : bool
+        Whether (params, tokens) are the compute-optimal split of ``flops`` under the law.
+    flops : float
+        ``6 N D`` of the predicted run.
+    calibration_version : dict
+        The calibration table's metadata.
+    """
+
+    family: Family
+    law: RunsLaw
+    prediction: Prediction
+    optimal: bool
+    flops: float
+    calibration_version: dict
+
+    def to_dict(self) -> dict:
+        law = self.law
+        return {
+            "family": self.family.name,
+            "runs": list(law.runs),
+            "n_runs_fitted": len(law.runs),
+            "n_sizes": law.design.n_sizes,
+            "n_points": law.n_points,
+            "law": {"form": "chinchilla", "params": law.params, "status": law.status,
+                    "unidentified": law.unidentified},
+            "flops": self.flops,
+            "compute_optimal": self.optimal,
+            "prediction": self.prediction.to_dict(),
+            "calibration_version": self.calibration_version,
+        }
+
+
+def load_family(con: duckdb.DuckDBPyConnection, name: str, *, runs: str = "best") -> Family:
+    """One family's usable points as a :class:`Family` (a sweep's best run, or every run)."""
+    require_families(con, [name])
+    found = load_families(con, [name], runs=runs)
+    if not found:
+        raise MetaError(f"Family '{name}' has no usable points (a positive size and tokens "
+                        "and a finite loss).")
+    return found[0]
+
+
+def _positive(value: float | None, name: str) -> None:
+    if value is not None and not (math.isfinite(value) and value > 0):
+        raise MetaError(f"{name} must be a positive, finite number; got {value!r}.")
+
+
+def predict_family(
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    *,
+    params: float | None = None,
+    tokens: float | None = None,
+    flops: float | None = None,
+    runs: str = "best",
+    n_boot: int = N_BOOT,
+    seed: int = 0,
+    calibration_dir=None,
+) -> FamilyPrediction:
+    """Fit the law on a family's runs and predict the loss of a run of ``params`` x
+    ``tokens``, or of the compute-optimal run of ``flops`` (``C = 6 N D``).
+
+    Parameters
+    ----------
+    con : duckdb.DuckDBPyConnection
+    name : str
+        A family in the warehouse (a user's runs or a public family).
+    params, tokens : float, optional
+        The run to predict (both, or neither with ``flops``).
+    flops : float, optional
+        Predict the compute-optimal run of this budget under the fitted law.
+    runs : {"best", "all"}, default="best"
+        Fit each sweep's best run, or every run.
+    n_boot : int, default=200
+        Resamples of runs for the parameter part of the interval.
+    seed : int, default=0
+        Seed of the resampling and of the Monte Carlo combination.
+    calibration_dir : path, optional
+        A calibration table written by ``meta calibrate`` (default: the shipped one).
+
+    Returns
+    -------
+    FamilyPrediction
+    """
+    if (flops is None) == (params is None or tokens is None) or (
+            flops is not None and (params is not None or tokens is not None)):
+        raise MetaError("Give --params and --tokens, or --flops alone.")
+    for value, label in ((params, "--params"), (tokens, "--tokens"), (flops, "--flops")):
+        _positive(value, label)
+    if n_boot < 1:
+        raise MetaError(f"--boot must be at least 1; got {n_boot}.")
+    family = load_family(con, name, runs=runs)
+    law = fit_runs(family, n_boot=n_boot, seed=seed)
+    if not np.isfinite(law.result.params).all():
+        raise MetaError(f"The law of {name} could not be fitted (status {law.status}); "
+                        f"{law.n_points} points of {len(law.runs)} runs.")
+    optimal = flops is not None
+    if optimal:
+        params, tokens = law.optimal(flops)
+    table, meta = calibration.load(calibration_dir)
+    errors, weights, description = calibration.errors_for(
+        table, law.design.n_sizes, law.design.scale_up(params))
+    prediction = law.predict(params, tokens, errors, weights, calibration=description,
+                             seed=seed)
+    return FamilyPrediction(family, law, prediction, optimal, 6 * params * tokens, meta)

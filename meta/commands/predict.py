@@ -1,0 +1,80 @@
+"""`meta predict`: the loss of a larger run from a family's runs, with an honest interval."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from meta.options import emit_json, open_warehouse, warehouse_option
+
+
+def _interval(intervals) -> str:
+    return "   ".join(f"{round(100 * i.level)}% [{i.low:.4g}, {i.high:.4g}]" for i in intervals)
+
+
+@click.command("predict")
+@click.option("--family", required=True, help="Family whose runs predict (yours or public).")
+@click.option("--params", type=float, help="Parameters N of the run to predict.")
+@click.option("--tokens", type=float, help="Training tokens D of the run to predict.")
+@click.option("--flops", type=float,
+              help="Instead of N and D: predict the compute-optimal run of C = 6ND FLOPs.")
+@click.option("--runs", type=click.Choice(["best", "all"]), default="best", show_default=True,
+              help="Fit each hyperparameter sweep's best run, or every run.")
+@click.option("--boot", "n_boot", type=int, default=200, show_default=True,
+              help="Resamples of runs for the parameter part of the interval.")
+@click.option("--seed", type=int, default=0, show_default=True,
+              help="Seed of the resampling and of the interval's Monte Carlo.")
+@click.option("--calibration", "calibration_dir",
+              type=click.Path(file_okay=False, exists=True, path_type=Path),
+              help="Folder of a calibration table from 'meta calibrate' [default: shipped].")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+@warehouse_option
+@click.pass_context
+def command(ctx, family, params, tokens, flops, runs, n_boot, seed, calibration_dir, as_json,
+            warehouse_path: Path) -> None:
+    """Predict the loss of a run from a family's runs, with an interval that says how far
+    the number can be trusted.
+
+    The interval has two parts: the law refitted on resamples of the runs (parameter
+    uncertainty), and how far public laws of a similar design (as many sizes, as far an
+    extrapolation) missed their own targets; they combine as independent errors.
+
+    \b
+    Example:
+        meta predict --family mine --params 7e9 --tokens 1.4e11
+        meta predict --family mine --flops 1e22 --json
+    """
+    from analyses.predict.family import predict_family
+
+    con = open_warehouse(ctx, warehouse_path, read_only=True)
+    result = predict_family(con, family, params=params, tokens=tokens, flops=flops, runs=runs,
+                            n_boot=n_boot, seed=seed, calibration_dir=calibration_dir)
+    if as_json:
+        emit_json(result.to_dict())
+        return
+    law, pred = result.law, result.prediction
+    p = law.params
+    sizes = sorted({result.family.size(m) for m in law.runs})
+    which = "every run" if runs == "all" else "each sweep's best"
+    click.echo(f"{family}: {len(law.runs)} runs fitted ({which}), {law.design.n_sizes} sizes "
+               f"({sizes[0]:.3g} to {sizes[-1]:.3g} parameters), {law.n_points} points")
+    click.echo(f"law: L = {p['E']:.4g} + {p['A']:.4g} / N^{p['alpha']:.4g} + {p['B']:.4g} / "
+               f"D^{p['beta']:.4g}   (status {law.status}"
+               + (f"; not identified: {law.unidentified})" if law.unidentified else ")"))
+    what = "the compute-optimal run of " if result.optimal else "a run of "
+    click.echo(f"{what}N = {pred.params:.4g}, D = {pred.tokens:.4g} (C = {result.flops:.3g}; "
+               f"{pred.scale_up:.3g}x the largest size fitted):")
+    click.echo(f"  loss {pred.loss:.4g}   {_interval(pred.combined)}")
+    click.echo(f"    parameters: {pred.n_boot} resamples of runs (seed {pred.seed}, "
+               f"{pred.n_boot_finite} finite): {_interval(pred.parameter)}")
+    c = pred.calibration
+    if c.get("rows"):
+        sizes = c["n_sizes"]
+        window = f"within {c['scale_window']:g}x" if c["scale_window"] else "any"
+        click.echo(f"    extrapolation: {c['rows']} public laws ({c['families']} families, "
+                   f"{c['sources']} sources; {sizes[0]}-{sizes[1]} sizes, scale-up {window} "
+                   f"of {pred.scale_up:.3g}x): {_interval(pred.extrapolation)}")
+    else:
+        click.echo("    extrapolation: no calibration rows; the interval is the parameter part "
+                   "only")

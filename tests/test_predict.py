@@ -1,0 +1,125 @@
+"""`meta predict` on a generated family with a known law and a learning-rate sweep: the best
+runs are fitted, the interval covers the truth and is reproducible; the calibration table
+and its leave-one-family-out check."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+import warehouse
+from analyses.predict import calibration
+from analyses.predict.family import predict_family
+from meta.cli import cli
+from tests.runsdata import sweep_rows, true_loss, write_family
+
+TARGET = (1.2e9, 2.4e10)
+
+
+@pytest.fixture(scope="module")
+def sweep_db(tmp_path_factory):
+    path = tmp_path_factory.mktemp("predict") / "w.duckdb"
+    con = warehouse.connect(path)
+    write_family(con, "mine", sweep_rows())
+    con.close()
+    return path
+
+
+def run(*args):
+    return CliRunner().invoke(cli, list(args))
+
+
+def test_the_best_runs_predict_a_larger_run_within_the_interval(sweep_db):
+    con = warehouse.connect(sweep_db, read_only=True)
+    result = predict_family(con, "mine", params=TARGET[0], tokens=TARGET[1], n_boot=100)
+    con.close()
+    law = result.law
+    assert len(law.runs) == 4 and all(r.endswith("-lr0.003") for r in law.runs)
+    assert law.design.n_sizes == 4 and law.status == "ok"
+    truth = float(true_loss(*TARGET))
+    pred = result.prediction
+    assert abs(pred.loss - truth) / truth < 0.02
+    for interval in pred.combined:
+        assert interval.low <= truth <= interval.high
+    assert pred.combined[0].high - pred.combined[0].low < pred.combined[1].high - \
+        pred.combined[1].low
+    assert pred.calibration["rows"] >= calibration.MIN_ROWS
+
+
+def test_predict_cli_is_reproducible_and_says_what_the_interval_rests_on(sweep_db):
+    args = ["predict", "--family", "mine", "--params", f"{TARGET[0]}", "--tokens",
+            f"{TARGET[1]}", "--boot", "50", "--seed", "3", "--json", "--warehouse",
+            str(sweep_db)]
+    first, second = run(*args), run(*args)
+    assert first.exit_code == 0, first.output
+    assert first.stdout == second.stdout
+    doc = json.loads(first.stdout)
+    assert doc["prediction"]["bootstrap"] == {"unit": "runs", "resamples": 50, "finite": 50,
+                                              "seed": 3}
+    assert doc["n_runs_fitted"] == 4 and doc["law"]["status"] == "ok"
+    assert run(*args[:-3], "--seed", "4", "--json", "--warehouse",
+               str(sweep_db)).stdout != first.stdout
+    text = run("predict", "--family", "mine", "--flops", "1e20", "--warehouse", str(sweep_db))
+    assert text.exit_code == 0, text.output
+    assert "the compute-optimal run of N = " in text.stdout
+    assert "parameters: 200 resamples of runs (seed 0" in text.stdout
+    assert "extrapolation: " in text.stdout and "public laws" in text.stdout
+
+
+def test_all_runs_and_bad_arguments(sweep_db):
+    doc = json.loads(run("predict", "--family", "mine", "--params", "1e9", "--tokens", "2e10",
+                         "--runs", "all", "--boot", "20", "--json", "--warehouse",
+                         str(sweep_db)).stdout)
+    assert doc["n_runs_fitted"] == 12
+    for args, message in [
+        (["--params", "1e9"], "Error: Give --params and --tokens, or --flops alone.\n"),
+        (["--flops", "1e20", "--params", "1e9"],
+         "Error: Give --params and --tokens, or --flops alone.\n"),
+        (["--params", "-1e9", "--tokens", "1e10"],
+         "Error: --params must be a positive, finite number; got -1000000000.0.\n"),
+        (["--flops", "inf"], "Error: --flops must be a positive, finite number; got inf.\n"),
+    ]:
+        r = run("predict", "--family", "mine", *args, "--warehouse", str(sweep_db))
+        assert r.exit_code == 1 and r.stderr == message, (args, r.output)
+    r = run("predict", "--family", "nope", "--flops", "1e20", "--warehouse", str(sweep_db))
+    assert r.stderr == "Error: Unknown family 'nope'. 'meta status --families' lists them.\n"
+
+
+def test_errors_for_widens_until_enough_rows_and_sources():
+    table, meta = calibration.load()
+    assert meta["version"] == calibration.VERSION and meta["rows"] == table.height
+    errors, weights, d = calibration.errors_for(table, 4, 5.0)
+    assert d["rows"] >= calibration.MIN_ROWS and d["sources"] >= calibration.MIN_SOURCES
+    assert errors.size == weights.size == d["rows"] and np.isfinite(errors).all()
+    assert set(d) >= {"n_sizes", "scale_window", "fraction"}
+    # every source weighs the same in total: 1 / (its rows) each
+    assert np.isclose(weights.sum(), d["sources"])
+    none, _, d0 = calibration.errors_for(table, 4, 5.0,
+                                         exclude_sources=table["source"].unique().to_list())
+    assert none.size == 0 and d0 == {"rows": 0}
+
+
+def test_calibration_and_coverage_on_public_families(tmp_path, data_root):
+    from ingest.run import ingest
+
+    con = warehouse.connect(tmp_path / "w.duckdb")
+    ingest(con, ["gpt3", "t5-pile", "opt"], data_root)
+    table = calibration.compute(con)
+    assert set(table["source"]) == {"gpt3", "t5-pile", "opt"}
+    assert table.filter(table["n_sizes"] < 2).is_empty()
+    assert (table["scale_up"] > 1).all() and set(table["fraction"]) == {0.5, 1.0}
+    finite = table.filter(table["error"].is_finite())
+    assert np.allclose(finite["error"], (finite["predicted"] - finite["actual"])
+                       / finite["actual"])
+    csv, meta = calibration.save(table, "digest", tmp_path / "cal")
+    loaded, info = calibration.load(tmp_path / "cal")
+    assert loaded.equals(table) and info["data_digest"] == "digest"
+    cover = calibration.coverage(con, table, n_boot=20)
+    assert set(cover["family"]) == set(table["family"])
+    summary = calibration.summarize(cover)
+    assert summary["families"] + len(summary["no_prediction"]) == cover.height
+    assert 0 <= summary["coverage80"] <= summary["coverage95"] <= 1
+    con.close()

@@ -37,12 +37,13 @@ def _register() -> None:
         report,
         report_complexity,
         report_observational,
+        similar,
         sql,
         status,
     )
 
-    for module in (ingest, status, sql, fit, fit_all, predict, calibrate, report, obs, pcfg,
-                   complexity):
+    for module in (ingest, status, sql, fit, fit_all, predict, similar, calibrate, report, obs,
+                   pcfg, complexity):
         cli.add_command(module.command)
     for module in (report_observational, report_complexity):
         report.command.add_command(module.command)

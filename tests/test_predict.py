@@ -89,7 +89,7 @@ def test_all_runs_and_bad_arguments(sweep_db):
 
 
 def test_errors_for_widens_until_enough_rows_and_sources():
-    table, meta = calibration.load()
+    table, _, meta = calibration.load()
     assert meta["version"] == calibration.VERSION and meta["rows"] == table.height
     errors, weights, d = calibration.errors_for(table, 4, 5.0)
     assert d["rows"] >= calibration.MIN_ROWS and d["sources"] >= calibration.MIN_SOURCES
@@ -114,12 +114,39 @@ def test_calibration_and_coverage_on_public_families(tmp_path, data_root):
     finite = table.filter(table["error"].is_finite())
     assert np.allclose(finite["error"], (finite["predicted"] - finite["actual"])
                        / finite["actual"])
-    csv, meta = calibration.save(table, "digest", tmp_path / "cal")
-    loaded, info = calibration.load(tmp_path / "cal")
-    assert loaded.equals(table) and info["data_digest"] == "digest"
+    laws = calibration.public_laws(con)
+    assert set(laws["family"]) == set(table["family"])
+    calibration.save(table, laws, "digest", tmp_path / "cal")
+    loaded, loaded_laws, info = calibration.load(tmp_path / "cal")
+    assert loaded.equals(table) and loaded_laws.equals(laws) and info["data_digest"] == "digest"
     cover = calibration.coverage(con, table, n_boot=20)
     assert set(cover["family"]) == set(table["family"])
     summary = calibration.summarize(cover)
     assert summary["families"] + len(summary["no_prediction"]) == cover.height
     assert 0 <= summary["coverage80"] <= summary["coverage95"] <= 1
     con.close()
+
+
+def test_similar_ranks_public_laws_and_a_single_size_borrows(tmp_path):
+    con = warehouse.connect(tmp_path / "w.duckdb")
+    write_family(con, "mine", sweep_rows())
+    write_family(con, "one", sweep_rows(sizes=(1e8,), checkpoints=12))
+    con.close()
+    path = str(tmp_path / "w.duckdb")
+    r = run("similar", "mine", "--json", "--warehouse", path)
+    assert r.exit_code == 0, r.output
+    doc = json.loads(r.stdout)
+    assert abs(doc["law"]["alpha"] - 0.34) < 0.1 and doc["law"]["n_sizes"] == 4
+    distances = [row["distance"] for row in doc["similar"]]
+    assert distances == sorted(distances) and len(distances) == 10
+    assert doc["borrow"]["loss_kind"] == "loss" and doc["borrow"]["unidentified"] is None
+    one = json.loads(run("similar", "one", "--json", "--warehouse", path).stdout)
+    assert one["law"]["alpha"] is None and one["similar"][0]["features"] == "beta, reducible"
+    r = run("predict", "--family", "one", "--params", "1e9", "--tokens", "2e10", "--boot",
+            "20", "--json", "--warehouse", path)
+    assert r.exit_code == 0, r.output
+    law = json.loads(r.stdout)["law"]
+    assert law["borrowed_from"] == one["borrow"]["family"]
+    assert law["params"]["alpha"] == pytest.approx(one["borrow"]["alpha"])
+    text = run("similar", "mine", "--warehouse", path).stdout
+    assert "a single size would borrow A = " in text and "nearest public laws" in text

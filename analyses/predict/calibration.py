@@ -63,6 +63,14 @@ def public_families(con: duckdb.DuckDBPyConnection) -> tuple[list[Family], dict[
     return families, sources
 
 
+def public_laws(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """Each public family's own law on all its runs (what ``meta similar`` compares)."""
+    from analyses.predict.similar import family_laws, loss_kinds
+
+    families, sources = public_families(con)
+    return family_laws(families, loss_kinds(con, [f.name for f in families]), sources)
+
+
 @dataclass(frozen=True)
 class _Law:
     family: Family
@@ -119,31 +127,40 @@ def compute(con: duckdb.DuckDBPyConnection,
 
 
 SHIPPED = Path(str(resources.files("analyses.predict")))
+FILES = ("calibration", "families")  # calibration.csv, families.csv (analyses.predict.similar)
 
 
-def save(table: pl.DataFrame, data_digest: str,
-         folder: Path | None = None) -> tuple[Path, Path]:
-    """Write ``calibration.csv`` and ``calibration.json`` (version, date, data digest,
-    counts) into ``folder`` (created if needed; default: the table ``meta`` ships)."""
+def save(calibration: pl.DataFrame, families: pl.DataFrame, data_digest: str,
+         folder: Path | None = None) -> Path:
+    """Write ``calibration.csv``, ``families.csv`` (the public families' own laws, for
+    ``meta similar``) and ``calibration.json`` (version, date, data digest, counts) into
+    ``folder`` (created if needed; default: the tables ``meta`` ships). Returns the JSON."""
     folder = Path(folder) if folder is not None else SHIPPED
     folder.mkdir(parents=True, exist_ok=True)
-    csv, meta = folder / "calibration.csv", folder / "calibration.json"
-    table.write_csv(csv, float_precision=None)
+    for name, table in zip(FILES, (calibration, families), strict=True):
+        table.write_csv(folder / f"{name}.csv", float_precision=None)
+    meta = folder / "calibration.json"
     meta.write_text(json.dumps({
         "version": VERSION, "computed_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "data_digest": data_digest, "fractions": list(FRACTIONS), "rows": table.height,
-        "families": table["family"].n_unique(), "sources": table["source"].n_unique(),
+        "data_digest": data_digest, "fractions": list(FRACTIONS),
+        "rows": calibration.height, "families": calibration["family"].n_unique(),
+        "sources": calibration["source"].n_unique(), "family_laws": families.height,
     }, indent=2) + "\n")
-    return csv, meta
+    return meta
 
 
-def load(folder: Path | None = None) -> tuple[pl.DataFrame, dict]:
-    """The calibration table and its metadata (default: the one shipped with ``meta``)."""
+def load(folder: Path | None = None) -> tuple[pl.DataFrame, pl.DataFrame, dict]:
+    """The calibration table, the public families' laws and their metadata (default: the
+    ones shipped with ``meta``)."""
+    from analyses.predict.similar import SCHEMA as FAMILY_SCHEMA
+
     base = Path(folder) if folder is not None else SHIPPED
-    csv, meta = base / "calibration.csv", base / "calibration.json"
-    if not csv.exists():
-        raise MetaError(f"No calibration table at {csv}; run 'meta calibrate'.")
-    return pl.read_csv(csv, schema=SCHEMA), json.loads(meta.read_text())
+    paths = [base / f"{name}.csv" for name in FILES]
+    for path in paths:
+        if not path.exists():
+            raise MetaError(f"No calibration table at {path}; run 'meta calibrate'.")
+    return (pl.read_csv(paths[0], schema=SCHEMA), pl.read_csv(paths[1], schema=FAMILY_SCHEMA),
+            json.loads((base / "calibration.json").read_text()))
 
 
 def errors_for(table: pl.DataFrame, n_sizes: int, scale_up: float, fraction: float = 1.0,

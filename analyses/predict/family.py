@@ -9,12 +9,15 @@ from dataclasses import dataclass
 import duckdb
 import numpy as np
 
+import polars as pl
+
 from analyses.hitchhiker.protocol import Family
 from analyses.hitchhiker.run import load_families
-from analyses.predict import calibration
+from analyses.predict import calibration, similar
 from analyses.predict.law import N_BOOT, Prediction, RunsLaw, fit_runs
 from warehouse.errors import MetaError
 from warehouse.families import require_families
+from warehouse.sql import one
 
 
 @dataclass(frozen=True)
@@ -50,8 +53,8 @@ class FamilyPrediction:
             "n_runs_fitted": len(law.runs),
             "n_sizes": law.design.n_sizes,
             "n_points": law.n_points,
-            "law": {"form": "chinchilla", "params": law.params, "status": law.status,
-                    "unidentified": law.unidentified},
+            "law": {"form": law.form.name, "params": law.params, "status": law.status,
+                    "unidentified": law.unidentified, "borrowed_from": law.borrowed_from},
             "flops": self.flops,
             "compute_optimal": self.optimal,
             "prediction": self.prediction.to_dict(),
@@ -67,6 +70,42 @@ def load_family(con: duckdb.DuckDBPyConnection, name: str, *, runs: str = "best"
         raise MetaError(f"Family '{name}' has no usable points (a positive size and tokens "
                         "and a finite loss).")
     return found[0]
+
+
+@dataclass(frozen=True)
+class Similar:
+    """The public families nearest to one family's law.
+
+    Attributes
+    ----------
+    law : dict
+        The family's own law (:func:`analyses.predict.similar.family_law`).
+    ranked : pl.DataFrame
+        Public families by distance (``family, source, loss_kind, alpha, beta, reducible,
+        distance, same_kind, features`` ...).
+    borrow : dict or None
+        The public law whose A and alpha a single size borrows.
+    """
+
+    law: dict
+    ranked: pl.DataFrame
+    borrow: dict | None
+
+    def to_dict(self, top: int = 10) -> dict:
+        return {"family": self.law["family"], "law": self.law,
+                "similar": self.ranked.head(top).to_dicts(), "borrow": self.borrow}
+
+
+def similar_to(con: duckdb.DuckDBPyConnection, name: str, *, runs: str = "best",
+               calibration_dir=None) -> Similar:
+    """Rank the public families by how alike their laws are to ``name``'s."""
+    family = load_family(con, name, runs=runs)
+    source = one(con, "SELECT source FROM families WHERE family = ?", [name])[0]
+    kind = similar.loss_kinds(con, [name]).get(name, "loss")
+    law = similar.family_law(family, kind, source)
+    _, public, _ = calibration.load(calibration_dir)
+    ranked = similar.rank(law, public)
+    return Similar(law, ranked, similar.borrow(ranked))
 
 
 def _positive(value: float | None, name: str) -> None:
@@ -119,14 +158,23 @@ def predict_family(
     if n_boot < 1:
         raise MetaError(f"--boot must be at least 1; got {n_boot}.")
     family = load_family(con, name, runs=runs)
-    law = fit_runs(family, n_boot=n_boot, seed=seed)
+    if len(family.sizes(family.model_ids)) == 1:
+        # one size cannot identify A and alpha: borrow them (Hitchhiker's one-model recipe)
+        near = similar_to(con, name, runs=runs, calibration_dir=calibration_dir).borrow
+        if near is None:
+            raise MetaError(f"Family '{name}' has a single size and no public law of its loss "
+                            "kind to borrow A and alpha from.")
+        law = fit_runs(family, n_boot=n_boot, seed=seed, form=similar.borrowed_form(near),
+                       borrowed_from=near["family"])
+    else:
+        law = fit_runs(family, n_boot=n_boot, seed=seed)
     if not np.isfinite(law.result.params).all():
         raise MetaError(f"The law of {name} could not be fitted (status {law.status}); "
                         f"{law.n_points} points of {len(law.runs)} runs.")
     optimal = flops is not None
     if optimal:
         params, tokens = law.optimal(flops)
-    table, meta = calibration.load(calibration_dir)
+    table, _, meta = calibration.load(calibration_dir)
     errors, weights, description = calibration.errors_for(
         table, law.design.n_sizes, law.design.scale_up(params))
     prediction = law.predict(params, tokens, errors, weights, calibration=description,

@@ -22,9 +22,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from analyses.hitchhiker.protocol import Family
-from analyses.laws import FitResult, HuberLBFGS, get_form
+from analyses.laws import FitResult, Form, HuberLBFGS, get_form
 from analyses.laws.bootstrap import bootstrap
-from analyses.laws.identify import FITTED
+from analyses.laws.identify import FITTED, base_params
 from analyses.predict.design import Design, batch, design, fit_rows
 
 N_BOOT = 200
@@ -33,10 +33,10 @@ MC_DRAWS = 20_000
 CHINCHILLA = get_form("chinchilla")
 
 
-def estimator() -> HuberLBFGS:
+def estimator(form: str | Form = "chinchilla") -> HuberLBFGS:
     """The fit of a family's runs (and of every calibration law): Huber on log loss, the
     32-start grid, each law's 8 best starts polished."""
-    return HuberLBFGS(grid="small")
+    return HuberLBFGS(grid="small", form=form)
 
 
 @dataclass(frozen=True)
@@ -115,21 +115,29 @@ class RunsLaw:
     family : str
     runs : tuple of str
         The runs fitted (a sweep's best run only, unless every run was asked for).
+    form : Form
+        Chinchilla, or Chinchilla with A and alpha borrowed (a single size).
     result : FitResult
         The fit, with ``draws`` from the resamples of runs.
     design : Design
     n_points : int
+    borrowed_from : str or None
+        The public family whose A and alpha were borrowed.
     """
 
     family: str
     runs: tuple[str, ...]
+    form: Form
     result: FitResult
     design: Design
     n_points: int
+    borrowed_from: str | None = None
 
     @property
     def params(self) -> dict[str, float]:
-        return dict(zip(self.result.names, self.result.params[0].tolist(), strict=True))
+        """Natural Chinchilla parameters (borrowed ones included)."""
+        natural = base_params(self.form, self.result.params)[0]
+        return dict(zip(CHINCHILLA.names, natural.tolist(), strict=True))
 
     @property
     def status(self) -> str:
@@ -141,14 +149,15 @@ class RunsLaw:
 
     def loss(self, params, tokens) -> np.ndarray:
         """The law's loss at ``(params, tokens)`` (broadcast)."""
-        return CHINCHILLA.predict(self.result.params[0], np.asarray(params, dtype=float),
-                                  np.asarray(tokens, dtype=float))[0]
+        return self.form.predict(self.result.params[0], np.asarray(params, dtype=float),
+                                 np.asarray(tokens, dtype=float))[0]
 
     def optimal(self, flops: float) -> tuple[float, float]:
         """The compute-optimal ``(N, D)`` for ``flops`` under the law with ``C = 6 N D``
         (Hoffmann et al. 2022, Eq. 4): ``N = G (C / 6)^(beta / (alpha + beta))``,
         ``G = (alpha A / (beta B))^(1 / (alpha + beta))``."""
-        _, A, B, alpha, beta = self.result.params[0]
+        p = self.params
+        A, B, alpha, beta = p["A"], p["B"], p["alpha"], p["beta"]
         G = (alpha * A / (beta * B)) ** (1 / (alpha + beta))
         n = G * (flops / 6) ** (beta / (alpha + beta))
         return float(n), float(flops / (6 * n))
@@ -172,8 +181,8 @@ class RunsLaw:
         loss = float(self.loss(params, tokens))
         draws = self.result.draws[:, 0, :]
         with np.errstate(all="ignore"):
-            boot = CHINCHILLA.predict(draws, np.full(len(draws), params),
-                                      np.full(len(draws), tokens))[:, 0]
+            boot = self.form.predict(draws, np.full(len(draws), params),
+                                     np.full(len(draws), tokens))[:, 0]
         finite = boot[np.isfinite(boot)]
         rng = np.random.default_rng(seed)
         if errors.size and finite.size:
@@ -193,9 +202,10 @@ class RunsLaw:
 
 
 def fit_runs(family: Family, models: list[str] | None = None, *, fraction: float = 1.0,
-             n_boot: int = N_BOOT, seed: int = 0) -> RunsLaw:
-    """Fit the Chinchilla law on ``models`` of ``family`` (default: every run studied) and
-    bootstrap it over runs.
+             n_boot: int = N_BOOT, seed: int = 0, form: Form = CHINCHILLA,
+             borrowed_from: str | None = None) -> RunsLaw:
+    """Fit the Chinchilla law (or ``form``) on ``models`` of ``family`` (default: every run
+    studied) and bootstrap it over runs.
 
     Parameters
     ----------
@@ -207,6 +217,11 @@ def fit_runs(family: Family, models: list[str] | None = None, *, fraction: float
     n_boot : int, default=200
         Resamples of runs.
     seed : int, default=0
+    form : Form, default=Chinchilla
+        Chinchilla with A and alpha fixed for a single size (:func:`analyses.predict.similar.
+        borrowed_form`).
+    borrowed_from : str, optional
+        The family those came from, recorded with the law.
 
     Returns
     -------
@@ -215,9 +230,9 @@ def fit_runs(family: Family, models: list[str] | None = None, *, fraction: float
     models = list(models or family.model_ids)
     rows = fit_rows(family, models, fraction)
     b, groups = batch(family, rows)
-    result = bootstrap(estimator(), b, n_resamples=n_boot, seed=seed, groups=groups)
-    return RunsLaw(family.name, tuple(models), result, design(family, rows, fraction),
-                   int(rows.size))
+    result = bootstrap(estimator(form), b, n_resamples=n_boot, seed=seed, groups=groups)
+    return RunsLaw(family.name, tuple(models), form, result, design(family, rows, fraction),
+                   int(rows.size), borrowed_from)
 
 
 def scored(law: RunsLaw) -> bool:

@@ -33,11 +33,12 @@ def command(ctx, out, check, n_boot, seed, as_json, warehouse_path: Path) -> Non
 
     con = open_warehouse(ctx, warehouse_path, read_only=True)
     table = calibration.compute(con)
-    csv, _ = calibration.save(table, families_digest(con, table["family"].unique().to_list()),
-                              out)
-    folder = csv.parent
+    laws = calibration.public_laws(con)
+    meta = calibration.save(table, laws, families_digest(con, laws["family"].to_list()), out)
+    folder = meta.parent
     click.echo(f"{table.height} calibration laws of {table['family'].n_unique()} families "
-               f"({table['source'].n_unique()} sources): {csv}", err=True)
+               f"({table['source'].n_unique()} sources) and {laws.height} family laws: "
+               f"{folder}", err=True)
     if not check:
         return
     cover = calibration.coverage(con, table, n_boot=n_boot, seed=seed)

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 
 import duckdb
 import numpy as np
-
 import polars as pl
 
 from analyses.hitchhiker.protocol import Family

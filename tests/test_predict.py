@@ -150,3 +150,21 @@ def test_similar_ranks_public_laws_and_a_single_size_borrows(tmp_path):
     assert law["params"]["alpha"] == pytest.approx(one["borrow"]["alpha"])
     text = run("similar", "mine", "--warehouse", path).stdout
     assert "a single size would borrow A = " in text and "nearest public laws" in text
+
+
+def test_report_runs_writes_markdown_html_and_figures(sweep_db, tmp_path):
+    out = tmp_path / "report"
+    r = run("report", "runs", "--family", "mine", "--out", str(out), "--warehouse",
+            str(sweep_db))
+    assert r.exit_code == 0, r.output
+    md = (out / "runs.md").read_text()
+    assert md.startswith("# Runs of mine: the law, a prediction, and how far to trust it")
+    # the default prediction: 4x the largest size at its tokens per parameter
+    assert "is the predicted loss of a run of N = 1.2e+09 parameters on D = 2.4e+10" in md
+    assert "12 runs; `fitted` marks the runs" in md
+    for section in ("## The law", "## The prediction", "## Public families that behave alike",
+                    "## What the public evidence says about this design"):
+        assert section in md
+    assert (out / "runs.html").read_text().count("<h2") == 5
+    for png in ("curves.png", "prediction.png"):
+        assert (out / "figures" / png).read_bytes()[:4] == b"\x89PNG"

@@ -149,6 +149,14 @@ def save(calibration: pl.DataFrame, families: pl.DataFrame, data_digest: str,
     return meta
 
 
+def record_coverage(summary: dict, folder: Path | None = None) -> None:
+    """Add the leave-one-family-out check to ``calibration.json`` (the report cites it)."""
+    meta = (Path(folder) if folder is not None else SHIPPED) / "calibration.json"
+    info = json.loads(meta.read_text())
+    info["coverage"] = summary
+    meta.write_text(json.dumps(info, indent=2) + "\n")
+
+
 def load(folder: Path | None = None) -> tuple[pl.DataFrame, pl.DataFrame, dict]:
     """The calibration table, the public families' laws and their metadata (default: the
     ones shipped with ``meta``)."""

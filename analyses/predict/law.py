@@ -148,9 +148,10 @@ class RunsLaw:
         return self.result.unidentified[0] if self.result.unidentified else None
 
     def loss(self, params, tokens) -> np.ndarray:
-        """The law's loss at ``(params, tokens)`` (broadcast)."""
-        return self.form.predict(self.result.params[0], np.asarray(params, dtype=float),
-                                 np.asarray(tokens, dtype=float))[0]
+        """The law's loss at ``(params, tokens)``, broadcast to one flat array."""
+        n, d = np.broadcast_arrays(np.atleast_1d(np.asarray(params, dtype=float)),
+                                   np.atleast_1d(np.asarray(tokens, dtype=float)))
+        return self.form.predict(self.result.params[0], n.ravel(), d.ravel())
 
     def optimal(self, flops: float) -> tuple[float, float]:
         """The compute-optimal ``(N, D)`` for ``flops`` under the law with ``C = 6 N D``
@@ -178,7 +179,7 @@ class RunsLaw:
         seed : int, default=0
             Seed of the Monte Carlo combination.
         """
-        loss = float(self.loss(params, tokens))
+        loss = float(self.loss(params, tokens)[0])
         draws = self.result.draws[:, 0, :]
         with np.errstate(all="ignore"):
             boot = self.form.predict(draws, np.full(len(draws), params),

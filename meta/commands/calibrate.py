@@ -44,6 +44,7 @@ def command(ctx, out, check, n_boot, seed, as_json, warehouse_path: Path) -> Non
     cover = calibration.coverage(con, table, n_boot=n_boot, seed=seed)
     cover.write_csv(folder / "coverage.csv")
     summary = calibration.summarize(cover)
+    calibration.record_coverage(summary, folder)
     if as_json:
         emit_json(summary)
         return

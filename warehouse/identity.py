@@ -94,7 +94,7 @@ def law_id(
     --------
     >>> law_id(study="num-models", family="f", form="chinchilla", estimator="huber-lbfgs",
     ...        settings={}, spec={"models": ["a", "b"], "fraction": 1}, data="x")
-    'c4c4c1b0c2c8b1fbbd3a'
+    '1fbfbec0e76ab2a0cde8'
     """
     key = {
         "study": study,

@@ -104,6 +104,23 @@ class FitResult:
         with _quiet():
             return np.moveaxis(np.nanpercentile(self.draws, [2.5, 97.5], axis=0), 0, -1)
 
+    def predict(self, *inputs, law: int = 0) -> np.ndarray:
+        """Law ``law`` evaluated at new inputs (``N, D`` for Chinchilla), broadcast.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from analyses.laws import HuberLBFGS, LawBatch, get_form
+        >>> N, D = (a.ravel() for a in np.meshgrid([1e8, 4e8, 1.6e9], [2e9, 8e9, 3.2e10]))
+        >>> L = get_form("chinchilla").predict([1.8, 400.0, 2000.0, 0.34, 0.37], N, D)
+        >>> res = HuberLBFGS(grid="small").fit(LawBatch.single(L, N=N, D=D)).result_
+        >>> round(float(res.predict(7e10, 1.4e12)[0]), 3)
+        1.946
+        """
+        from analyses.laws import get_form  # the registry imports this module
+
+        return get_form(self.form).predict(self.params[law], *inputs)
+
     def _unidentified(self, law: int) -> str | None:
         return self.unidentified[law] if self.unidentified else None
 

@@ -1,0 +1,70 @@
+"""The Python API: what the ``meta`` commands do, as functions a notebook can call.
+
+Re-exported lazily from ``meta`` (``import meta; meta.predict(...)``), so importing ``meta``
+for its command line stays light.
+
+Examples
+--------
+>>> import meta
+>>> wh = meta.connect(":memory:")  # or a warehouse file
+>>> meta.query(wh, "SELECT count(*) AS laws FROM laws")["laws"][0]
+0
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from analyses.family_fit import FamilyFit, fit_family
+from analyses.predict.family import FamilyPrediction, Similar, predict_family, similar_to
+from analyses.predict.report import runs_report, write
+from warehouse.connection import connect as _connect
+from warehouse.sql import query as _query
+
+
+def connect(path: str | Path = "warehouse.duckdb", *,
+            read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open (or create) a warehouse; ``":memory:"`` gives one that lives in this process."""
+    return _connect(path, read_only=read_only)
+
+
+def query(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None
+          ) -> pl.DataFrame:
+    """Run a SELECT (with ``?`` parameters) and return a polars frame."""
+    return _query(con, sql, params)
+
+
+def fit(con: duckdb.DuckDBPyConnection, family: str, *, form: str = "chinchilla",
+        estimator: str = "huber-lbfgs", where: str | None = None) -> FamilyFit:
+    """One law on every usable point of ``family`` (``meta fit``); ``.result.predict(N, D)``
+    evaluates it."""
+    return fit_family(con, family, form=form, estimator=estimator, where=where)
+
+
+def predict(con: duckdb.DuckDBPyConnection, family: str, *, params: float | None = None,
+            tokens: float | None = None, flops: float | None = None, runs: str = "best",
+            n_boot: int = 200, seed: int = 0) -> FamilyPrediction:
+    """The loss of a run of ``params`` x ``tokens`` (or the compute-optimal run of ``flops``)
+    predicted from a family's runs, with its interval (``meta predict``); ``.law`` is the
+    fitted :class:`~analyses.predict.law.RunsLaw`, ``.prediction`` the numbers."""
+    return predict_family(con, family, params=params, tokens=tokens, flops=flops, runs=runs,
+                          n_boot=n_boot, seed=seed)
+
+
+def similar(con: duckdb.DuckDBPyConnection, family: str, *, runs: str = "best") -> Similar:
+    """The public families whose laws behave like ``family``'s (``meta similar``)."""
+    return similar_to(con, family, runs=runs)
+
+
+def report_runs(con: duckdb.DuckDBPyConnection, family: str, out: str | Path, *,
+                params: float | None = None, tokens: float | None = None,
+                flops: float | None = None) -> Sequence[Path]:
+    """Write the report of a family's runs into ``out`` (``meta report runs``)."""
+    return write(runs_report(con, family, params=params, tokens=tokens, flops=flops), out)
+
+
+__all__ = ["connect", "fit", "predict", "query", "report_runs", "similar"]

@@ -68,7 +68,7 @@ def main() -> None:
     for i in range(N_BOOT):
         one = resampled.take([i])
         objective = HuberLog(form, one, np.zeros(1, dtype=int), 1e-3)
-        minimize(lambda x: objective.value(x[None], np.zeros(1, dtype=int))[0], start,
+        minimize(lambda x, f=objective: f.value(x[None], np.zeros(1, dtype=int))[0], start,
                  method="L-BFGS-B", bounds=list(zip(lo, hi, strict=True)))
     scipy_loop = time.perf_counter() - t
     print(f"bootstrap of {N_BOOT} resamples of runs (refits from the optimum, all fitted at "

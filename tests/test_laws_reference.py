@@ -56,13 +56,15 @@ def test_never_worse_on_chinchilla_subsets_and_synthetic_laws():
     assert _check_never_worse(syn, [f"synthetic#{i}" for i in range(8)]) == 8
 
 
-def test_never_worse_on_240_problems_from_every_family():
+@pytest.mark.parametrize("n", [24, pytest.param(240, marks=pytest.mark.slow)])
+def test_never_worse_on_problems_from_every_family(n):
     # Problems with at least 4 model sizes: with 3 or fewer, E + A/N^alpha can pass through
     # every size's level in many ways, and two optimizers from one start set may end in
     # different minima either way (measured: 4 of 386 such problems in three draws ended
-    # above scipy, by 1.3e-4 to 5.3e-2 relative; 0 of 720 with 4 or more sizes).
+    # above scipy, by 1.3e-4 to 5.3e-2 relative; 0 of 720 with 4 or more sizes). The 240
+    # problems take about 4-6 minutes of scipy on 2 cores: `pytest -m slow` runs them.
     fams = all_families(load_tables)
-    batch, keys = random_problems(fams, 240, seed=1, min_sizes=4)
+    batch, keys = random_problems(fams, n, seed=1, min_sizes=4)
     sources = {k.split(":")[0] for k in keys}
     assert len(sources) >= 2, sources
-    assert _check_never_worse(batch, keys) == 240
+    assert _check_never_worse(batch, keys) == n

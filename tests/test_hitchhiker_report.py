@@ -97,6 +97,21 @@ def test_macro_heatmap_is_a_macro_average_with_interpolation(hand):
     assert cell(heat, "3", 0.1)["are"] == pytest.approx(0.3)
 
 
+def test_unidentified_laws_are_counted_and_can_be_left_out(hand):
+    hand.execute("UPDATE laws SET unidentified = '2 sizes (alpha needs 3)' "
+                 "WHERE law_id IN ('a2', 'b1')")
+    heat = tables.macro_heatmap(hand, "num-models", tables.CURVEFIT)
+    assert cell(heat, "2", 0.1)["are"] == pytest.approx(0.4)  # the paper scores them
+    assert (cell(heat, "2", 0.1)["n_scored"], cell(heat, "2", 0.1)["n_unidentified"]) == (3, 2)
+    without = tables.macro_heatmap(hand, "num-models", tables.CURVEFIT, identified=True)
+    # bin 2, p = 0.1: A keeps a1 (0.1); B's only law there is left out, so B has no cell
+    assert cell(without, "2", 0.1)["are"] == pytest.approx(0.1)
+    assert cell(without, "2", 0.1)["n_families"] == 1
+    assert cell(without, "2", 0.1)["n_unidentified"] == 0
+    assert set(tables.laws(hand, "num-models", identified=True)["law_id"]) == {
+        "a1", "a3", "a4", "a5", "b2", "b3", "c1", "d1", "d2"}
+
+
 def test_macro_heatmap_without_fill_and_as_released(hand):
     none = tables.macro_heatmap(hand, "num-models", tables.CURVEFIT, fill="none")
     assert cell(none, "2", 0.2)["are"] == pytest.approx(0.4)  # A alone
@@ -278,7 +293,9 @@ def test_report_writes_markdown_html_and_figures(report):
     for p in pngs:
         assert p.read_bytes()[:8] == PNG
     text = md.read_text()
-    assert "| paper's claim | paper | warehouse | verdict | why |" in text
+    assert "| paper's claim | paper | warehouse | identified laws only | verdict | why |" in text
+    assert "### Macro ARE without unidentified laws, curvefit-hitchhiker" in text
+    assert "Scored num-models laws not identified: " in text
     for key in ("4% is the best ARE", "3 principal components", "OLMo 1B -> 7B"):
         assert key in text
     referenced = re.findall(r"\]\((figures/[^)]+\.png)\)", text)

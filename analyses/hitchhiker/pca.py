@@ -44,6 +44,7 @@ SELECT l.law_id, l.family, l.estimator, len(l.train_spec.models) AS k,
        l.params.alpha AS alpha, l.params.beta AS beta
 FROM laws l
 WHERE l.study = ? AND l.estimator = ? AND l.status = 'ok' AND l.params IS NOT NULL
+  AND (NOT ? OR l.unidentified IS NULL)
   AND l.params.A > 0 AND l.params.B > 0 AND l.params.E > 0
 ORDER BY l.family, k, fraction
 """
@@ -143,7 +144,8 @@ def fit_pca(x: np.ndarray) -> ParamPCA:
 
 
 def law_params(
-    con, estimator: str, *, selection: str = "full", study: str = "num-models"
+    con, estimator: str, *, selection: str = "full", study: str = "num-models",
+    identified: bool = False,
 ) -> pl.DataFrame:
     """The log-space parameters of the laws a PCA is run on.
 
@@ -156,6 +158,8 @@ def law_params(
         paper's choice, one law per family, every family including those left out of
         aggregates); ``all``: every law of the study.
     study : str, default="num-models"
+    identified : bool, default=False
+        Only laws that their data identify (``laws.unidentified`` null).
 
     Returns
     -------
@@ -167,7 +171,7 @@ def law_params(
         raise ValueError(
             f"Unknown selection {selection!r}. Known selections: {', '.join(SELECTIONS)}."
         )
-    df = query(con, _LAWS, [study, estimator])
+    df = query(con, _LAWS, [study, estimator, identified])
     if selection == "full":
         df = df.group_by("family", maintain_order=True).last()
     finite = pl.all_horizontal([pl.col(c).is_finite() for c in PARAMS])

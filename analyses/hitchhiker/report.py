@@ -114,6 +114,10 @@ class _Report:
             f"mean over the target's last 30% of checkpoints of |L - L^| / L."
         )
         self.claims = claims.all_claims(self.con)
+        self.identified_claims = claims.all_claims(self.con, identified=True)
+        self.heat_identified = {e: tables.macro_heatmap(self.con, "num-models", e,
+                                                        identified=True) for e in ESTIMATORS}
+        self._identification_paragraph()
         self.section_claims()
         self.section_guidelines()
         self.section_models()
@@ -133,13 +137,42 @@ class _Report:
 
     # -- claims and guidance ----------------------------------------------------------------
 
+    def _identification_paragraph(self) -> None:
+        """How many scored laws their data cannot identify, and the headline without them."""
+        parts = []
+        for e in ESTIMATORS:
+            df = tables.laws(self.con, "num-models", e)
+            scored = df.filter(pl.col("are").is_not_null())
+            flagged = scored.filter(pl.col("unidentified").is_not_null())
+            parts.append(f"{flagged.height:,} of {scored.height:,} with {e}")
+        top = {e: self._top_cell(self.heat[e]) for e in ESTIMATORS}
+        top_id = {e: self._top_cell(self.heat_identified[e]) for e in ESTIMATORS}
+        self.doc.paragraph(
+            "Some scored laws cannot be identified by their data (fewer than 3 sizes for "
+            "E + A/N^alpha, E pinned at 0 or above the lowest loss, an exponent at its bound "
+            "or outside [0.01, 3]; `laws.unidentified` says why). The paper scores them, and so "
+            "do the tables here; every headline is also given without them. Scored num-models "
+            f"laws not identified: {'; '.join(parts)}. With the most models and whole runs, "
+            "the macro ARE is "
+            + "; ".join(f"{_pct(top[e])} with {e} ({_pct(top_id[e])} without them)"
+                        for e in ESTIMATORS) + "."
+        )
+
+    @staticmethod
+    def _top_cell(heat: pl.DataFrame) -> float | None:
+        """The macro ARE of the top bin (8+ models) at p = 1."""
+        cell = heat.filter((pl.col("bin") == heat["bin"].max()) & (pl.col("fraction") == 1.0))
+        return cell["are"][0] if cell.height else None
+
     def section_claims(self) -> None:
         d = self.doc
         d.heading("Claims of the paper, checked")
-        frame = claims.claims_frame(self.claims).rename(
+        frame = claims.claims_frame(self.claims).with_columns(
+            identified=pl.Series([c.measured for c in self.identified_claims])
+        ).rename(
             {"claim": "paper's claim", "paper": "paper", "measured": "warehouse",
-             "verdict": "verdict", "reason": "why"}
-        )
+             "identified": "identified laws only", "verdict": "verdict", "reason": "why"}
+        ).select("paper's claim", "paper", "warehouse", "identified laws only", "verdict", "why")
         d.table(frame, verdict="verdict")
         counts = {v: sum(c.verdict == v for c in self.claims) for v in claims.VERDICTS}
         d.paragraph(
@@ -319,6 +352,17 @@ class _Report:
             d.paragraph("Families per row (at most): " + ", ".join(
                 f"{r['label']}: {r['n_families']}" for r in n.iter_rows(named=True)) + ".",
                 note=True)
+            heat = self.heat[e].with_columns(
+                flagged=pl.format("{} of {}", "n_unidentified", "n_scored"))
+            d.paragraph("Scored laws per cell that their data cannot identify:", note=True)
+            d.table(heat.pivot(on="fraction", index="label", values="flagged",
+                               sort_columns=True).rename(
+                {"label": "training models", **{c: f"p={c}" for c in
+                                                heat["fraction"].unique().cast(pl.String)}},
+                strict=False))
+            d.heading(f"Macro ARE without unidentified laws, {e}", 3)
+            d.table(self._wide(self.heat_identified[e], "label", "fraction", "training models"),
+                    are=self._are_cols(self.heat_identified[e], "fraction"))
 
     @staticmethod
     def _wide(cells: pl.DataFrame, row: str, col: str, row_name: str) -> pl.DataFrame:

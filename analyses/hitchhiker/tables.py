@@ -33,7 +33,8 @@ SCALE_BINS = (2.0, 4.0, 8.0, 16.0, 32.0)  # upper edges of the scale-up bins (ri
 SCALE_LABELS = ("1-2x", "4x", "8x", "16x", "32x", "32+x")
 
 _LAWS = """
-SELECT l.law_id, l.study, l.family, l.form, l.estimator, l.status, l.n_points,
+SELECT l.law_id, l.study, l.family, l.form, l.estimator, l.status, l.unidentified,
+       l.n_points,
        l.train_spec.n_models AS n_models, l.train_spec.fraction AS fraction,
        l.train_spec.min_tokens AS min_tokens, l.train_spec.suffix AS suffix,
        l.train_spec.left_out AS left_out, l.train_spec.target AS target,
@@ -48,8 +49,13 @@ ORDER BY l.family, l.estimator, n_models, fraction, suffix, left_out
 """
 
 
-def laws(con, study: str, estimator: str | None = None) -> pl.DataFrame:
+def laws(con, study: str, estimator: str | None = None, *,
+         identified: bool = False) -> pl.DataFrame:
     """Every law of ``study`` (one estimator, or all) with its training spec and ARE.
+
+    With ``identified``, only the laws that their data identify (``laws.unidentified`` is
+    null): every function below takes the same switch, so that each number of the report
+    can be given with and without the laws the data cannot pin down.
 
     Parameters
     ----------
@@ -62,11 +68,14 @@ def laws(con, study: str, estimator: str | None = None) -> pl.DataFrame:
     Returns
     -------
     pl.DataFrame
-        ``law_id, study, family, form, estimator, status, n_points, n_models, fraction,
-        min_tokens, suffix, left_out, target, scale_up, k, first_model, train_flops, are,
-        n_test, in_aggregate``; ``are`` is null for a law that was not scored.
+        ``law_id, study, family, form, estimator, status, unidentified, n_points, n_models,
+        fraction, min_tokens, suffix, left_out, target, scale_up, k, first_model,
+        train_flops, are, n_test, in_aggregate``; ``are`` is null for a law that was not
+        scored.
     """
     df = query(con, _LAWS, [study, estimator, estimator])
+    if identified:
+        df = df.filter(pl.col("unidentified").is_null())
     # A prediction that overflowed is stored as null: a law with no scored test row failed.
     return df.with_columns(are=pl.when(pl.col("n_test") > 0).then(pl.col("are")))
 
@@ -82,7 +91,8 @@ def bin_label(b: int) -> str:
 
 
 def family_cells(
-    con, study: str, estimator: str, *, index: str = "n_models", column: str = "fraction"
+    con, study: str, estimator: str, *, index: str = "n_models", column: str = "fraction",
+    identified: bool = False,
 ) -> pl.DataFrame:
     """Per-family ARE grid (e.g. number of models x p): the mean ARE of the laws per cell.
 
@@ -91,7 +101,7 @@ def family_cells(
     pl.DataFrame
         ``family, in_aggregate, <index>, <column>, are, n_laws, n_scored``.
     """
-    df = laws(con, study, estimator)
+    df = laws(con, study, estimator, identified=identified)
     return _cells(df, ["family", "in_aggregate", index], column)
 
 
@@ -99,7 +109,9 @@ def _cells(df: pl.DataFrame, keys: list[str], column: str) -> pl.DataFrame:
     return (
         df.filter(pl.col(column).is_not_null())
         .group_by(*keys, column)
-        .agg(are=pl.col("are").mean(), n_laws=pl.len(), n_scored=pl.col("are").count())
+        .agg(are=pl.col("are").mean(), n_laws=pl.len(), n_scored=pl.col("are").count(),
+             n_unidentified=(pl.col("are").is_not_null()
+                             & pl.col("unidentified").is_not_null()).sum())
         .sort(*keys, column)
     )
 
@@ -184,12 +196,15 @@ def macro(
 ) -> pl.DataFrame:
     """Mean over the ``in_aggregate`` families of per-family values, per ``keys``.
 
-    Returns ``keys, are, n_families`` (families with a value in that cell).
+    Returns ``keys, are, n_families`` (families with a value in that cell), and where the
+    cells count laws, ``n_scored`` and ``n_unidentified`` (scored laws their data cannot
+    identify) summed over those families.
     """
+    counts = [pl.col(c).sum() for c in ("n_scored", "n_unidentified") if c in cells.columns]
     return (
         cells.filter(pl.col("in_aggregate"))
         .group_by(keys)
-        .agg(pl.col(value).mean().alias("are"), n_families=pl.col(value).count())
+        .agg(pl.col(value).mean().alias("are"), *counts, n_families=pl.col(value).count())
         .sort(keys)
     )
 
@@ -201,6 +216,7 @@ def macro_heatmap(
     *,
     column: str = "fraction",
     fill: str = "linear",
+    identified: bool = False,
 ) -> pl.DataFrame:
     """The paper's aggregate heatmap: binned number of models x ``column``, macro-averaged.
 
@@ -212,15 +228,17 @@ def macro_heatmap(
     Returns
     -------
     pl.DataFrame
-        ``bin, label, <column>, are, n_families``.
+        ``bin, label, <column>, are, n_families, n_scored, n_unidentified`` (laws scored in
+        the cell, and how many of them their data cannot identify).
     """
-    df = laws(con, study, estimator).with_columns(bin=model_bin(pl.col("n_models")))
+    df = laws(con, study, estimator, identified=identified).with_columns(
+        bin=model_bin(pl.col("n_models")))
     cells = _cells(df.filter(pl.col("n_models") >= 2), ["family", "in_aggregate", "bin"], column)
     cells = fill_empty(cells, by=["family", "bin"], column=column, how=fill)
     out = macro(cells, ["bin", column])
     return out.with_columns(
         label=pl.col("bin").map_elements(bin_label, return_dtype=pl.String)
-    ).select("bin", "label", column, "are", "n_families")
+    ).select("bin", "label", column, "are", "n_families", "n_scored", "n_unidentified")
 
 
 def full_data(df: pl.DataFrame) -> pl.DataFrame:
@@ -233,7 +251,7 @@ def full_data(df: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def baselines(con) -> pl.DataFrame:
+def baselines(con, *, identified: bool = False) -> pl.DataFrame:
     """The two no-fit baselines beside both fits, per family, on the full training set.
 
     Sec. 5.2: the best perf seen in training (``best-seen``) and the perf of the most-trained
@@ -247,8 +265,8 @@ def baselines(con) -> pl.DataFrame:
         huber-lbfgs`` (ARE of each, full data), plus ``best-seen (all)`` and
         ``most-trained (all)``: the mean ARE over every training set of the study.
     """
-    base = laws(con, "baselines")
-    fits = laws(con, "num-models")
+    base = laws(con, "baselines", identified=identified)
+    fits = laws(con, "num-models", identified=identified)
     full = full_data(pl.concat([base, fits]))
     wide = full.pivot(on="estimator", index=["family", "in_aggregate"], values="are")
     k = full_data(base).group_by("family").agg(pl.col("n_models").max())
@@ -270,7 +288,8 @@ def baselines(con) -> pl.DataFrame:
     )
 
 
-def best_are(con, estimator: str, study: str = "num-models") -> pl.DataFrame:
+def best_are(con, estimator: str, study: str = "num-models", *,
+             identified: bool = False) -> pl.DataFrame:
     """The best (lowest) ARE each family reaches in ``study``, and the law that reaches it.
 
     Returns
@@ -278,7 +297,7 @@ def best_are(con, estimator: str, study: str = "num-models") -> pl.DataFrame:
     pl.DataFrame
         ``family, in_aggregate, are, n_models, fraction, n_laws, law_id``, sorted by ARE.
     """
-    df = laws(con, study, estimator)
+    df = laws(con, study, estimator, identified=identified)
     n = df.group_by("family").agg(n_laws=pl.col("are").count())
     return (
         df.filter(pl.col("are").is_not_null())
@@ -291,7 +310,7 @@ def best_are(con, estimator: str, study: str = "num-models") -> pl.DataFrame:
     )
 
 
-def self_prefix(con, estimator: str) -> pl.DataFrame:
+def self_prefix(con, estimator: str, *, identified: bool = False) -> pl.DataFrame:
     """Sec. 5.1: each model predicting its own last 30% from a prefix p of its run.
 
     Returns
@@ -300,7 +319,7 @@ def self_prefix(con, estimator: str) -> pl.DataFrame:
         ``family, in_aggregate, fraction, are, n_models`` (mean over the family's models that
         were scored at that p).
     """
-    df = laws(con, "self-prefix", estimator)
+    df = laws(con, "self-prefix", estimator, identified=identified)
     return (
         df.group_by("family", "in_aggregate", "fraction")
         .agg(pl.col("are").mean(), n_models=pl.col("are").count())
@@ -308,12 +327,13 @@ def self_prefix(con, estimator: str) -> pl.DataFrame:
     )
 
 
-def self_prefix_macro(con, estimator: str) -> pl.DataFrame:
+def self_prefix_macro(con, estimator: str, *, identified: bool = False) -> pl.DataFrame:
     """:func:`self_prefix` averaged over families: ``fraction, are, n_families``."""
-    return macro(self_prefix(con, estimator), ["fraction"])
+    return macro(self_prefix(con, estimator, identified=identified), ["fraction"])
 
 
-def cut_effect(con, estimator: str, families: tuple[str, ...] = ("OPT", "pythia")) -> pl.DataFrame:
+def cut_effect(con, estimator: str, families: tuple[str, ...] = ("OPT", "pythia"), *,
+               identified: bool = False) -> pl.DataFrame:
     """Sec. 6.1: the same laws with and without discarding the first 10B tokens.
 
     Returns
@@ -324,7 +344,8 @@ def cut_effect(con, estimator: str, families: tuple[str, ...] = ("OPT", "pythia"
     """
     parts = []
     for study in ("num-models", "num-models-nocut"):
-        df = laws(con, study, estimator).filter(pl.col("family").is_in(list(families)))
+        df = laws(con, study, estimator, identified=identified).filter(
+            pl.col("family").is_in(list(families)))
         if df.is_empty():
             continue
         full = full_data(df).select("family", full=pl.col("are"))
@@ -350,7 +371,7 @@ def cut_effect(con, estimator: str, families: tuple[str, ...] = ("OPT", "pythia"
     ).sort("family", "study")
 
 
-def one_model(con, estimator: str) -> pl.DataFrame:
+def one_model(con, estimator: str, *, identified: bool = False) -> pl.DataFrame:
     """Sec. 5 / App. A: one model's curve prefix, with A and alpha borrowed from Muennighoff
     et al., predicting the family's largest model.
 
@@ -360,7 +381,7 @@ def one_model(con, estimator: str) -> pl.DataFrame:
         ``family, in_aggregate, model, num_params, target_params, scale_up, fraction, are``;
         the target itself (scale_up 1) is kept, it predicts its own end.
     """
-    df = laws(con, "one-model", estimator)
+    df = laws(con, "one-model", estimator, identified=identified)
     sizes = query(con, "SELECT model_id AS model, num_params::DOUBLE AS num_params FROM models")
     return (
         df.rename({"first_model": "model"})
@@ -372,13 +393,13 @@ def one_model(con, estimator: str) -> pl.DataFrame:
     )
 
 
-def one_model_best(con, estimator: str) -> pl.DataFrame:
+def one_model_best(con, estimator: str, *, identified: bool = False) -> pl.DataFrame:
     """Per family and training model (not the target), the best ARE over p, and at p = 1.
 
     Returns ``family, model, num_params, target_params, scale_up, best, best_fraction,
     at_full`` sorted by family and size.
     """
-    df = one_model(con, estimator).filter(pl.col("scale_up") > 1)
+    df = one_model(con, estimator, identified=identified).filter(pl.col("scale_up") > 1)
     at_full = df.filter(pl.col("fraction") == 1.0).select("family", "model", at_full="are")
     return (
         df.filter(pl.col("are").is_not_null())
@@ -402,7 +423,7 @@ def scale_up_bin(scale_up: pl.Expr) -> pl.Expr:
     return expr.otherwise(pl.lit(SCALE_LABELS[-1]))
 
 
-def windows(con, estimator: str) -> pl.DataFrame:
+def windows(con, estimator: str, *, identified: bool = False) -> pl.DataFrame:
     """Fig. 1(a), Sec. 7: windows of 4 consecutive sizes; ARE by scale-up bin x p.
 
     Returns
@@ -410,7 +431,8 @@ def windows(con, estimator: str) -> pl.DataFrame:
     pl.DataFrame
         ``scale, fraction, are, n_families`` (macro average; the scale bin is a string).
     """
-    df = laws(con, "windows", estimator).with_columns(scale=scale_up_bin(pl.col("scale_up")))
+    df = laws(con, "windows", estimator, identified=identified).with_columns(
+        scale=scale_up_bin(pl.col("scale_up")))
     cells = _cells(df, ["family", "in_aggregate", "scale"], "fraction")
     return macro(cells, ["scale", "fraction"]).with_columns(
         order=pl.col("scale").replace_strict(
@@ -419,20 +441,16 @@ def windows(con, estimator: str) -> pl.DataFrame:
     ).sort("order", "fraction").drop("order")
 
 
-def windows_by_family(con, estimator: str) -> pl.DataFrame:
-    """Per family: ARE by scale-up (exact) x p for the 4-model windows."""
-    df = laws(con, "windows", estimator)
-    return _cells(df, ["family", "in_aggregate", "scale_up"], "fraction")
-
-
-def suffix(con, estimator: str, *, fill: str = "linear") -> pl.DataFrame:
+def suffix(con, estimator: str, *, fill: str = "linear", identified: bool = False) -> pl.DataFrame:
     """Fig. 4: only the end of the runs (m * 0.7 T <= tokens < 0.7 T): bin x m, macro."""
-    return macro_heatmap(con, "suffix", estimator, column="suffix", fill=fill)
+    return macro_heatmap(con, "suffix", estimator, column="suffix", fill=fill,
+                         identified=identified)
 
 
-def scale_down(con, estimator: str, *, fill: str = "linear") -> pl.DataFrame:
+def scale_down(con, estimator: str, *, fill: str = "linear",
+               identified: bool = False) -> pl.DataFrame:
     """App. C: the largest models predicting the smallest: bin x p, macro."""
-    return macro_heatmap(con, "scale-down", estimator, fill=fill)
+    return macro_heatmap(con, "scale-down", estimator, fill=fill, identified=identified)
 
 
 def by_fraction(heatmap: pl.DataFrame, column: str = "fraction") -> pl.DataFrame:
@@ -440,7 +458,7 @@ def by_fraction(heatmap: pl.DataFrame, column: str = "fraction") -> pl.DataFrame
     return heatmap.group_by(column).agg(pl.col("are").mean()).sort(column)
 
 
-def leave_one_out(con, estimator: str) -> pl.DataFrame:
+def leave_one_out(con, estimator: str, *, identified: bool = False) -> pl.DataFrame:
     """App. D: does cross-validation find the model that spoils a law?
 
     Each smaller model is left out in turn (p = 0.7); the law is scored on the target and on
@@ -455,7 +473,7 @@ def leave_one_out(con, estimator: str) -> pl.DataFrame:
         model), ``worst_predicted, worst_generalising, match`` (the two are the same model),
         ``share_worse`` (share of leave-one-out laws with a worse target ARE than ``full``).
     """
-    df = laws(con, "leave-one-out", estimator)
+    df = laws(con, "leave-one-out", estimator, identified=identified)
     full = df.filter(pl.col("left_out").is_null()).select("family", full="are")
     out = df.filter(pl.col("left_out").is_not_null())
     on_target = out.filter(pl.col("target") != pl.col("left_out"))
@@ -488,9 +506,10 @@ def leave_one_out(con, estimator: str) -> pl.DataFrame:
     )
 
 
-def share_below(con, study: str, estimator: str, threshold: float) -> tuple[float, int]:
+def share_below(con, study: str, estimator: str, threshold: float, *,
+                identified: bool = False) -> tuple[float, int]:
     """Share of the scored laws of ``study`` with ARE below ``threshold``, and their count."""
-    are = laws(con, study, estimator)["are"].drop_nulls()
+    are = laws(con, study, estimator, identified=identified)["are"].drop_nulls()
     if are.is_empty():
         return float("nan"), 0
     return float((are < threshold).mean()), are.len()

@@ -90,6 +90,8 @@ class CorpusLaws:
     objective : ndarray, shape (n_corpora,)
         Summed Huber loss of each fit.
     n_points : ndarray of int, shape (n_corpora,)
+    unidentified : tuple of (str or None)
+        Why a corpus's data cannot identify its law (``analyses.laws.identify``), or None.
     """
 
     run_set: str
@@ -100,6 +102,7 @@ class CorpusLaws:
     status: tuple[str, ...]
     objective: np.ndarray
     n_points: np.ndarray
+    unidentified: tuple[str | None, ...]
 
     def to_rows(self) -> list[dict]:
         """One JSON-able dict per corpus."""
@@ -111,8 +114,8 @@ class CorpusLaws:
         return [{"run_set": self.run_set, "family": f, "h": num(self.h[i]),
                  "h_std": num(self.h_std[i]),
                  **{n: num(self.params[i, j]) for j, n in enumerate(names)},
-                 "status": self.status[i], "objective": num(self.objective[i]),
-                 "n_points": int(self.n_points[i])}
+                 "status": self.status[i], "unidentified": self.unidentified[i],
+                 "objective": num(self.objective[i]), "n_points": int(self.n_points[i])}
                 for i, f in enumerate(self.families)]
 
 
@@ -173,7 +176,9 @@ class ComplexityFit:
                 E, A, B, al, be = law.params[i]
                 lines.append(f"    {f:<28} {law.h[i]:6.3f} {E:8.4g} {A:10.4g} {B:10.4g} "
                              f"{al:7.3f} {be:7.3f} {s.frontier.exponent[i]:9.3f}  "
-                             f"{law.status[i]}")
+                             f"{law.status[i]}"
+                             + (f" (not identified: {law.unidentified[i]})"
+                                if law.unidentified[i] else ""))
             lines.append("    regression on H (slope, intercept, p-value):")
             for row in s.regression.to_rows():
                 lines.append(f"      {row['param']:<8} {_g(row['slope']):>10} "
@@ -246,7 +251,8 @@ def fit_points(points: pl.DataFrame, *, grid: str = "hoffmann",
         h_std = corpora["h_std"].fill_null(float("nan")).to_numpy()[idx]
         laws = CorpusLaws(name, tuple(corpora["family"][int(i)] for i in idx), h, h_std,
                           result.params[idx], tuple(result.status[i] for i in idx),
-                          result.objective[idx], result.n_points[idx])
+                          result.objective[idx], result.n_points[idx],
+                          tuple(result.unidentified[i] for i in idx))
         reg = regress_on_h(h, laws.params)
         runs = [tuple(np.asarray(corpora[c][int(i)].to_list(), dtype=float)
                       for c in ("n", "d", "loss")) for i in idx]

@@ -63,6 +63,7 @@ def _laws_table(s: RunSetFit) -> pl.DataFrame:
         "alpha": law.params[:, 3].round(4), "beta": law.params[:, 4].round(4),
         "a = beta/(alpha+beta)": s.frontier.exponent.round(4),
         "points": law.n_points.astype(int), "status": list(law.status),
+        "not identified": [u or "" for u in law.unidentified],
     })
 
 

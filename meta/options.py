@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 import polars as pl
 
+from meta.params import OutputPath
 from warehouse.errors import MetaError
 from warehouse.jsonsafe import dumps, json_safe
 
@@ -54,7 +55,7 @@ def data_root_option(f: Callable) -> Callable:
 def format_options(f: Callable) -> Callable:
     """``--format table|csv|json|parquet``, ``--json`` (same as --format json), ``--out FILE``."""
     f = click.option(
-        "--out", type=click.Path(dir_okay=False, path_type=Path), help="Write to FILE."
+        "--out", type=OutputPath(), help="Write to FILE (its folder must exist)."
     )(f)
     f = click.option("--json", "as_json", is_flag=True, help="Same as --format json.")(f)
     return click.option(

@@ -7,14 +7,15 @@ from dataclasses import dataclass
 import duckdb
 import numpy as np
 
-from analyses.laws import FitResult, LawBatch, get_estimator, get_form
+from analyses.laws import FORMS, FitResult, LawBatch, get_estimator, get_form
 from warehouse.errors import MetaError
 from warehouse.families import require_families
+from warehouse.guard import where_condition
 from warehouse.sql import query
 
 _POINTS = """
 SELECT num_params::DOUBLE AS N, tokens AS D, flops AS C, perf FROM perf
-WHERE family = ? AND ({where})
+WHERE family = ? AND {where}
 ORDER BY num_params, tokens
 """
 # What a family's points give each input a form may read.
@@ -64,7 +65,8 @@ def fit_family(
     grid : str, optional
         Start grid of ``huber-lbfgs`` (default ``hoffmann``, its 4,500 starts).
     where : str, optional
-        An SQL condition on the ``perf`` view's columns (``tokens > 1e10``).
+        An SQL condition on the ``perf`` view's columns (``tokens > 1e10``): one boolean
+        expression, without subqueries (:func:`warehouse.guard.where_condition`).
 
     Returns
     -------
@@ -75,15 +77,17 @@ def fit_family(
     law_form = get_form(form)
     missing = [x for x in law_form.inputs if x not in INPUTS]
     if missing:
+        fit_here = sorted(n for n, f in FORMS.items() if set(f.inputs) <= set(INPUTS))
         raise MetaError(f"Form '{form}' reads {', '.join(missing)}, which a family's points "
-                        f"do not hold; forms on N, D or C fit here.")
+                        f"do not hold; forms on N, D or C fit here: {', '.join(fit_here)}.")
     options = {"form": form}
     if grid is not None:
         if estimator != "huber-lbfgs":
             raise MetaError(f"--grid applies to huber-lbfgs only, not to {estimator}.")
         options["grid"] = grid
+    condition = "TRUE" if where is None else where_condition(con, where, view="perf")
     try:
-        points = query(con, _POINTS.format(where=where or "TRUE"), [family])
+        points = query(con, _POINTS.format(where=condition), [family])
     except duckdb.Error as e:
         raise MetaError(f"The --where condition failed: {str(e).splitlines()[0]}") from None
     columns = [*law_form.inputs, "perf"]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import click
 
 from meta import __version__
@@ -9,13 +12,28 @@ from warehouse.errors import MetaError
 
 
 class MetaGroup(click.Group):
-    """A group that shows a MetaError as one 'Error: ...' line on stderr, exit 1."""
+    """A group that shows a MetaError, and a bad command line, as one 'Error: ...' line on
+    stderr with exit status 1 (click's usage errors would add a usage block and exit 2)."""
+
+    def make_context(self, *args, **kwargs) -> click.Context:
+        with _one_line():
+            return super().make_context(*args, **kwargs)
 
     def invoke(self, ctx: click.Context):
-        try:
+        with _one_line():
             return super().invoke(ctx)
-        except MetaError as e:
-            raise click.ClickException(str(e)) from None
+
+
+@contextmanager
+def _one_line() -> Iterator[None]:
+    try:
+        yield
+    except MetaError as e:
+        raise click.ClickException(str(e)) from None
+    except click.exceptions.NoArgsIsHelpError:
+        raise  # a group called alone prints its help
+    except click.UsageError as e:
+        raise click.ClickException(e.format_message()) from None
 
 
 @click.group(cls=MetaGroup)

@@ -4,17 +4,28 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import sys
 from collections.abc import Callable, Sequence
+from decimal import Decimal
 from pathlib import Path
 
 import click
 import polars as pl
 
+from meta.params import OutputPath
 from warehouse.errors import MetaError
-from warehouse.jsonsafe import dumps
+from warehouse.jsonsafe import dumps, json_safe
 
 FORMATS = ("table", "csv", "json", "parquet")
+
+
+def write_text(path: Path, text: str) -> None:
+    """Write ``text`` to ``path``; an OS error is one ``MetaError`` sentence."""
+    try:
+        path.write_text(text)
+    except OSError as e:
+        raise MetaError(f"Cannot write {path}: {e.strerror}.") from None
 
 
 def warehouse_option(f: Callable) -> Callable:
@@ -44,11 +55,12 @@ def data_root_option(f: Callable) -> Callable:
 def format_options(f: Callable) -> Callable:
     """``--format table|csv|json|parquet``, ``--json`` (same as --format json), ``--out FILE``."""
     f = click.option(
-        "--out", type=click.Path(dir_okay=False, path_type=Path), help="Write to FILE."
+        "--out", type=OutputPath(), help="Write to FILE (its folder must exist)."
     )(f)
     f = click.option("--json", "as_json", is_flag=True, help="Same as --format json.")(f)
     return click.option(
-        "--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True
+        "--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
+        help="Output format; csv and json keep every digit, table rounds to 6.",
     )(f)
 
 
@@ -85,27 +97,59 @@ def _cell(v: object) -> str:
     return str(v)
 
 
+def _exact(value: object) -> object:
+    """``value`` as JSON and CSV can carry it without losing digits: a DECIMAL becomes a float
+    when the float is the same number, else its exact text."""
+    if isinstance(value, Decimal):
+        as_float = float(value)
+        return as_float if Decimal(repr(as_float)) == value else str(value)
+    if isinstance(value, dict):
+        return {k: _exact(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_exact(v) for v in value]
+    return value
+
+
+def _csv_cell(value: object) -> str:
+    """A CSV field with every digit: ``repr`` of floats, JSON text of lists and structs."""
+    value = _exact(value)
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, list | dict):
+        return json.dumps(json_safe(value), default=str, separators=(",", ":"))
+    return str(value)
+
+
 def emit(df: pl.DataFrame, fmt: str, out: Path | None = None) -> None:
-    """Write ``df`` as a table, CSV, JSON (a list of objects) or Parquet to stdout or ``out``."""
+    """Write ``df`` as a table, CSV, JSON (a list of objects) or Parquet to stdout or ``out``.
+
+    CSV and JSON keep full precision (the shortest text that reads back as the same float);
+    the table rounds floats to 6 significant digits for reading.
+    """
     if fmt == "parquet":
         if out is None:
             raise MetaError("--format parquet needs --out FILE.")
-        df.write_parquet(out)
+        try:
+            df.write_parquet(out)
+        except OSError as e:
+            raise MetaError(f"Cannot write {out}: {e.strerror}.") from None
         return
     if fmt == "json":
-        text = dumps(df.to_dicts()) + "\n"
+        text = dumps(_exact(df.to_dicts())) + "\n"
     elif fmt == "csv":
         buf = io.StringIO()
         writer = csv.writer(buf, lineterminator="\n")
         writer.writerow(df.columns)
-        writer.writerows([_cell(v) for v in r] for r in df.iter_rows())
+        writer.writerows([_csv_cell(v) for v in r] for r in df.iter_rows())
         text = buf.getvalue()
     else:
         text = _table(df)
     if out is None:
         sys.stdout.write(text)
     else:
-        out.write_text(text)
+        write_text(out, text)
 
 
 def emit_json(document: object) -> None:

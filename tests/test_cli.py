@@ -132,7 +132,8 @@ def test_missing_warehouse(tmp_path):
     result = run("status", "--warehouse", str(tmp_path / "none.duckdb"))
     assert result.exit_code == 1
     assert result.stderr == (
-        f"Error: Warehouse {tmp_path / 'none.duckdb'} does not exist. Run 'meta ingest' first.\n"
+        f"Error: Warehouse {tmp_path / 'none.duckdb'} does not exist. Run 'meta ingest' first, "
+        "or name an existing warehouse with --warehouse or META_WAREHOUSE.\n"
     )
 
 

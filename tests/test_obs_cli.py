@@ -84,7 +84,8 @@ def test_fit_errors_are_one_line(db):
     assert result.exit_code == 1 and result.stderr.startswith(
         "Error: Unknown experiment 'nope'. Known experiments: agents/agentbench,")
     result = run("obs", "fit", "--warehouse", str(db))
-    assert result.exit_code == 2 and "exactly one of --target and --experiment" in result.stderr
+    assert result.exit_code == 1
+    assert result.stderr == "Error: Give exactly one of --target and --experiment.\n"
 
 
 def test_experiments_list(db):

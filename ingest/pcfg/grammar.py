@@ -49,6 +49,10 @@ ISO_VOCAB_GRAMMARS: tuple[tuple[int, int, int, int], ...] = (
     (50, 300, 20, 10),
 )
 MAX_WEIGHT = 100  # option weights are randint(1, 100), as in the paper's generate_probs
+# Largest grammar built: symbols held while drawing (nonterminals + terminals + expected
+# right-hand-side symbols; GrammarSpec.expected_symbols), about 1 GB of Python lists and numpy
+# arrays. The paper's largest, 100,2000,100,30, holds about 8e4.
+MAX_SYMBOLS = 10_000_000
 
 
 @dataclass(frozen=True)
@@ -111,6 +115,13 @@ class GrammarSpec:
         """``NT_T_OPTIONS_LENGTH-s<seed>``, the corpus part of family names."""
         return "_".join(map(str, self.shape)) + f"-s{self.seed}"
 
+    @property
+    def expected_symbols(self) -> float:
+        """Symbols :func:`make_grammar` holds: the symbol list plus the expected right-hand
+        sides (``(OPTIONS + 1) / 2`` rules of ``(LENGTH + 1) / 2`` symbols per nonterminal)."""
+        k, v, o, n = self.shape
+        return k + v + k * (o + 1) / 2 * (n + 1) / 2
+
 
 @dataclass(frozen=True, eq=False)
 class Grammar:
@@ -164,6 +175,32 @@ class Grammar:
     def rhs_length(self) -> np.ndarray:
         """Symbols per right-hand side, ``(n_rules,)``."""
         return np.diff(self.rhs_start)
+
+    @cached_property
+    def productive(self) -> np.ndarray:
+        """Nonterminals that derive some string of terminals, ``(n_nonterminals,)`` bool.
+
+        A nonterminal is productive when one of its rules holds only terminals and productive
+        nonterminals (a fixed point, reached in at most ``n_nonterminals`` rounds). A
+        grammar none of whose nonterminals is productive (``N0 -> N0``) has no sentence.
+
+        Examples
+        --------
+        >>> make_grammar(GrammarSpec(1, 1, 1, 1, seed=0)).productive
+        array([False])
+        """
+        v = self.n_terminals
+        is_n = self.rhs >= v
+        rule_of = np.repeat(np.arange(self.n_rules), self.rhs_length)[is_n]
+        done = np.zeros(self.n_nonterminals, dtype=bool)
+        while True:
+            open_children = np.bincount(rule_of, weights=~done[self.rhs[is_n] - v],
+                                        minlength=self.n_rules)
+            now = np.zeros_like(done)
+            now[self.rule_lhs[open_children == 0]] = True
+            if (now == done).all():
+                return done
+            done = now
 
     def rule(self, r: int) -> tuple[int, ...]:
         """The coded right-hand side of rule ``r``."""
@@ -232,6 +269,11 @@ def make_grammar(spec: GrammarSpec) -> Grammar:
     >>> g.to_nltk_string().splitlines()[0]
     'S -> N0 [0.3333333333333333] | N1 [0.3333333333333333] | N2 [0.3333333333333333]'
     """
+    if spec.expected_symbols > MAX_SYMBOLS:
+        raise MetaError(f"Grammar {','.join(map(str, spec.shape))} is too large for memory: "
+                        f"about {spec.expected_symbols:.1e} symbols, over the limit of "
+                        f"{MAX_SYMBOLS:.0e} (the paper's largest grammar has "
+                        f"{GrammarSpec(*PAPER_GRAMMARS[-1]).expected_symbols:.0e}).")
     rng = random.Random(spec.seed)
     k, v = spec.n_nonterminals, spec.n_terminals
     # The paper draws from the list nonterminals + terminals (in that order); coded here.

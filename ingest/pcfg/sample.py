@@ -104,6 +104,10 @@ class Sampler:
 
     def __init__(self, grammar: Grammar, *, max_depth: int = MAX_DEPTH,
                  max_length: int = MAX_LENGTH, batch: int = BATCH):
+        if not grammar.productive.any():
+            raise MetaError(f"Grammar {','.join(map(str, grammar.spec.shape))} with seed "
+                            f"{grammar.spec.seed} has no sentence: no nonterminal ends in "
+                            "terminals only (its rules loop); try another seed or shape.")
         self.grammar = grammar
         self.max_depth = max_depth
         self.max_length = max_length

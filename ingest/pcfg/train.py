@@ -21,6 +21,7 @@ losses stay on it until then).
 from __future__ import annotations
 
 import math
+import re
 import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -30,7 +31,7 @@ import torch
 
 from ingest.pcfg.model import LlamaLM, ModelConfig
 from ingest.pcfg.sample import Corpus
-from warehouse.errors import MetaError
+from warehouse.errors import MetaError, UnknownName
 
 
 @dataclass(frozen=True)
@@ -109,7 +110,7 @@ class TrainConfig:
         if self.schedule not in ("cosine", "constant"):
             raise MetaError(f"Unknown schedule '{self.schedule}'. Known schedules: constant, "
                             f"cosine.")
-        if not self.lr > 0:
+        if not (math.isfinite(self.lr) and self.lr > 0):
             raise MetaError(f"The 'lr' parameter of TrainConfig must be a float in the range "
                             f"(0, inf). Got {self.lr!r} instead.")
 
@@ -127,6 +128,35 @@ class TrainConfig:
         return ModelConfig(vocab_size=vocab_size, n_layer=self.n_layer, n_head=self.n_head,
                            n_embd=self.n_embd, intermediate=self.mlp_width,
                            block_size=block_size)
+
+
+def check_device(device: str) -> None:
+    """Raise ``MetaError`` unless torch can train here on ``device``.
+
+    Parameters
+    ----------
+    device : str
+        ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.
+
+    Examples
+    --------
+    >>> check_device("cpu")
+    >>> check_device("tpu")
+    Traceback (most recent call last):
+    ...
+    warehouse.errors.UnknownName: Unknown device 'tpu'. Known devices: cpu, cuda, cuda:N.
+    """
+    if device == "cpu":
+        return
+    if device != "cuda" and not re.fullmatch(r"cuda:\d+", device):
+        raise UnknownName("device", device, ("cpu", "cuda", "cuda:N"))
+    n = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    if n == 0:
+        raise MetaError(f"Device '{device}' is not available: torch {torch.__version__} sees "
+                        "no CUDA device; train with --device cpu.")
+    if int(device.partition(":")[2] or 0) >= n:
+        raise MetaError(f"Device '{device}' is not available: torch sees {n} CUDA device(s), "
+                        f"cuda:0 to cuda:{n - 1}.")
 
 
 # The paper's optimizer and schedule (methods/gzip_pcfg.md §1.5); sizes are set per run.
@@ -325,6 +355,7 @@ def train(cfg: TrainConfig, corpus: Corpus, *, log=None) -> TrainRun:
     torch.set_num_threads(cfg.threads)
     torch.set_float32_matmul_precision(cfg.matmul_precision)
     torch.manual_seed(cfg.seed)
+    check_device(cfg.device)
     device = torch.device(cfg.device)
 
     def on_device(rows: np.ndarray) -> torch.Tensor:  # a slice of a (memory-mapped) corpus

@@ -8,6 +8,10 @@ from pathlib import Path
 import click
 
 from meta.options import emit_json, open_warehouse, warehouse_option
+from meta.params import RegistryChoice
+
+# Start grids of huber-lbfgs, for --grid.
+GRID = RegistryChoice("grid", "analyses.laws:GRIDS")
 
 
 def epsilon_option(f: Callable) -> Callable:
@@ -33,8 +37,8 @@ def command() -> None:
 @command.command("fit")
 @click.option("--family", "families", multiple=True,
               help="A corpus family (repeatable); default every family with an H.")
-@click.option("--grid", default="hoffmann", show_default=True,
-              help="Start grid of huber-lbfgs (hoffmann, colpret, small).")
+@click.option("--grid", type=GRID, default="hoffmann", show_default=True,
+              help="Start grid of huber-lbfgs.")
 @epsilon_option
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 @warehouse_option

@@ -7,15 +7,22 @@ from pathlib import Path
 import click
 
 from meta.options import emit_json, open_warehouse, warehouse_option
+from meta.params import RegistryChoice
 from warehouse.errors import MetaError
 
 
 @click.command("fit")
 @click.option("--family", required=True, help="Family to fit (see 'meta status --families').")
-@click.option("--form", default="chinchilla", show_default=True, help="Functional form.")
-@click.option("--estimator", default="huber-lbfgs", show_default=True, help="Estimator.")
-@click.option("--grid", default=None, help="Start grid of huber-lbfgs [default: hoffmann].")
-@click.option("--where", default=None, help="SQL condition on perf columns, e.g. 'tokens > 1e10'.")
+@click.option("--form", type=RegistryChoice("form", "analyses.laws:FORMS"),
+              default="chinchilla", show_default=True,
+              help="Functional form (forms on N, D or C fit a family's points).")
+@click.option("--estimator", type=RegistryChoice("estimator", "analyses.laws:ESTIMATORS"),
+              default="huber-lbfgs", show_default=True, help="Estimator.")
+@click.option("--grid", type=RegistryChoice("grid", "analyses.laws:GRIDS"), default=None,
+              help="Start grid of huber-lbfgs [default: hoffmann].")
+@click.option("--where", default=None,
+              help="One SQL condition on the perf view's columns, e.g. 'tokens > 1e10' "
+                   "(no subqueries).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 @warehouse_option
 @click.pass_context

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from meta.options import open_warehouse, warehouse_option
+from meta.params import OutputPath, RegistryChoice
 
 
 def _progress(start: float):
@@ -32,12 +33,15 @@ def _progress(start: float):
 
 @click.command("fit-all")
 @click.option(
-    "--study", "studies", multiple=True, help="Study to run (repeatable; all by default)."
+    "--study", "studies", multiple=True,
+    type=RegistryChoice("study", "analyses.hitchhiker.studies:STUDIES"),
+    help="Study to run (repeatable; all by default).",
 )
 @click.option(
     "--estimator",
     "estimators",
     multiple=True,
+    type=RegistryChoice("estimator", "analyses.laws:ESTIMATORS"),
     help="Estimator to fit with (repeatable; all by default).",
 )
 @click.option("--family", "families", multiple=True, help="Family (repeatable; all by default).")
@@ -56,7 +60,7 @@ def _progress(start: float):
 @click.option(
     "--report",
     "report_dir",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=OutputPath(folder=True),
     default=Path("reports/guidelines"),
     show_default=True,
     help="Where the guideline report is written.",

@@ -15,6 +15,17 @@ from meta.options import (
     resolve_format,
     warehouse_option,
 )
+from meta.params import FiniteFloat, RegistryChoice
+
+EXPERIMENT = RegistryChoice("experiment", "analyses.observational.experiments:EXPERIMENTS")
+
+
+def _y_range(ctx: click.Context, param: click.Parameter, value):
+    """``--y-range LO HI`` with LO below HI."""
+    if value is not None and not value[0] < value[1]:
+        raise click.BadParameter(f"LO must be below HI; got {value[0]:g} {value[1]:g}.",
+                                 ctx, param)
+    return value
 
 
 @click.group("obs")
@@ -72,17 +83,19 @@ def _target_options(f):
     f = click.option("--bootstrap", "n_bootstrap", type=click.IntRange(min=0), default=0,
                      show_default=True,
                      help="Resamples of training models for prediction intervals (0: none).")(f)
-    f = click.option("--y-range", nargs=2, type=float, default=None, metavar="LO HI",
-                     help="Min-max normalise the target: (y - LO) / (HI - LO).")(f)
+    f = click.option("--y-range", nargs=2, type=FiniteFloat(), default=None, metavar="LO HI",
+                     callback=_y_range,
+                     help="Min-max normalise the target: (y - LO) / (HI - LO), LO < HI.")(f)
     f = click.option("--components", "n_components", type=click.IntRange(min=1), default=3,
                      show_default=True, help="K, the principal components regressed on.")(f)
-    return click.option("--cutoff-flops", type=float, default=None,
+    return click.option("--cutoff-flops", type=FiniteFloat(min=0, min_open=True), default=None,
                         help="Train on models with FLOPs <= X (e.g. 8.4e22); others are test.")(f)
 
 
 @command.command("fit")
 @click.option("--target", default=None, help="Metric to predict (an obsscaling column).")
-@click.option("--experiment", default=None, help="A named experiment ('meta obs experiments').")
+@click.option("--experiment", type=EXPERIMENT, default=None,
+              help="A named experiment ('meta obs experiments' lists them).")
 @_target_options
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 @warehouse_option
@@ -149,7 +162,8 @@ def experiments(fmt, as_json, out) -> None:
 
 @command.command("place")
 @click.option("--source", "sources", multiple=True,
-              help="pythia, olmo, overtrain or opt (repeatable) [default: all].")
+              type=RegistryChoice("source", "analyses.observational.data:CHECKPOINT_BENCHMARKS"),
+              help="Source whose checkpoints are placed (repeatable) [default: all].")
 @format_options
 @warehouse_option
 @click.pass_context

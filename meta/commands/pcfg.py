@@ -8,7 +8,8 @@ from pathlib import Path
 
 import click
 
-from meta.options import emit_json
+from meta.options import emit_json, write_text
+from meta.params import DeviceChoice, FiniteFloat, OutputPath, RegistryChoice
 from warehouse.errors import MetaError
 
 
@@ -39,8 +40,8 @@ def command() -> None:
 
 @command.command("make")
 @grammar_options
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the grammar to FILE instead of stdout.")
+@click.option("--out", type=OutputPath(),
+              help="Write the grammar to FILE instead of stdout (its folder must exist).")
 def make(grammar: str, seed: int, out: Path | None) -> None:
     """Print a random grammar in NLTK's PCFG syntax (the paper's construction, seeded).
 
@@ -55,7 +56,7 @@ def make(grammar: str, seed: int, out: Path | None) -> None:
     if out is None:
         sys.stdout.write(text)
     else:
-        out.write_text(text)
+        write_text(out, text)
 
 
 @command.command("sample")
@@ -66,8 +67,9 @@ def make(grammar: str, seed: int, out: Path | None) -> None:
               help="Seed of the sentence draws.")
 @click.option("--paper-separator", is_flag=True,
               help="Separate sentences with 0 as the paper did (0 is also a terminal).")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write to FILE (.txt: one row of ids a line; .npz: arrays).")
+@click.option("--out", type=OutputPath(),
+              help="Write to FILE (.txt: one row of ids a line; .npz: arrays); its folder "
+                   "must exist.")
 def sample(grammar: str, seed: int, rows: int, sample_seed: int, paper_separator: bool,
            out: Path | None) -> None:
     """Draw sentences from a grammar and pack them into 256-token rows.
@@ -83,8 +85,13 @@ def sample(grammar: str, seed: int, rows: int, sample_seed: int, paper_separator
                          sep=0 if paper_separator else None)
     if out is None:
         sys.stdout.write(corpus.to_text())
+    elif out.suffix == ".npz":
+        try:
+            corpus.save(out)
+        except OSError as e:
+            raise MetaError(f"Cannot write {out}: {e.strerror}.") from None
     else:
-        corpus.save(out)
+        write_text(out, corpus.to_text())
         click.echo(f"wrote {corpus.n_rows} rows, {corpus.n_tokens} tokens to {out}", err=True)
 
 
@@ -130,22 +137,29 @@ def gzip_(grammar: str | None, seed: int, path: Path | None, text: bool, rows: i
 
 @command.command("train")
 @grammar_options
-@click.option("--layers", default=2, show_default=True, type=click.IntRange(min=1))
-@click.option("--heads", default=2, show_default=True, type=click.IntRange(min=1))
+@click.option("--layers", default=2, show_default=True, type=click.IntRange(min=1),
+              help="Transformer blocks.")
+@click.option("--heads", default=2, show_default=True, type=click.IntRange(min=1),
+              help="Attention heads (they must divide --width).")
 @click.option("--width", default=32, show_default=True, type=click.IntRange(min=1),
               help="Hidden width (the MLP is twice as wide).")
 @click.option("--rows", "train_rows", default=512, show_default=True,
               type=click.IntRange(min=1), help="Token budget in 256-token rows.")
-@click.option("--val-rows", default=64, show_default=True, type=click.IntRange(min=1))
-@click.option("--batch-rows", default=16, show_default=True, type=click.IntRange(min=1))
-@click.option("--lr", default=3e-3, show_default=True, type=float)
+@click.option("--val-rows", default=64, show_default=True, type=click.IntRange(min=1),
+              help="Held-out 256-token rows for the validation loss.")
+@click.option("--batch-rows", default=16, show_default=True, type=click.IntRange(min=1),
+              help="Rows per optimizer step.")
+@click.option("--lr", default=3e-3, show_default=True, type=FiniteFloat(min=0, min_open=True),
+              help="Peak learning rate (cosine to a tenth of it, after 5 warmup steps).")
 @click.option("--paper", is_flag=True,
               help="The paper's optimizer and schedule (lr 5e-5, cosine to 0, batch 32).")
 @click.option("--train-seed", default=0, show_default=True, type=click.IntRange(min=0),
               help="Seed of the initialisation and batch order.")
-@click.option("--threads", default=1, show_default=True, type=click.IntRange(min=1))
-@click.option("--device", default="cpu", show_default=True)
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+@click.option("--threads", default=1, show_default=True, type=click.IntRange(min=1),
+              help="CPU threads of torch.")
+@click.option("--device", default="cpu", show_default=True, type=DeviceChoice(),
+              help="Where to train (cuda:N: the N-th GPU).")
+@click.option("--out", "out_dir", type=OutputPath(folder=True),
               help="Write ckpt.pt (model, optimizer, config, step, best_val_loss, seed) here.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 def train_(grammar, seed, layers, heads, width, train_rows, val_rows, batch_rows, lr, paper,
@@ -159,8 +173,9 @@ def train_(grammar, seed, layers, heads, width, train_rows, val_rows, batch_rows
     """
     from ingest.pcfg.gzip import corpus_compressibility
     from ingest.pcfg.sample import make_corpus
-    from ingest.pcfg.train import PAPER_TRAIN, TrainConfig, train
+    from ingest.pcfg.train import PAPER_TRAIN, TrainConfig, check_device, train
 
+    check_device(device)
     base = PAPER_TRAIN if paper else TrainConfig(lr=lr, batch_rows=batch_rows)
     cfg = replace(base, n_layer=layers, n_head=heads, n_embd=width, train_rows=train_rows,
                   val_rows=val_rows, seed=train_seed, threads=threads, device=device,
@@ -180,13 +195,13 @@ def train_(grammar, seed, layers, heads, width, train_rows, val_rows, batch_rows
 
 @command.command("grid")
 @click.option("--preset", "name", default="cpu", show_default=True,
-              type=click.Choice(["cpu", "gpu", "tiny"]), help="Which grid.")
-@click.option("--runs", type=click.Path(file_okay=False, path_type=Path),
+              type=RegistryChoice("grid", "ingest.pcfg.grid:GRIDS"), help="Which grid.")
+@click.option("--runs", type=OutputPath(folder=True),
               envvar="META_PCFG_RUNS",
               help="Runs folder [default: runs/pcfg in the repository] (env: META_PCFG_RUNS).")
 @click.option("--jobs", default=2, show_default=True, type=click.IntRange(min=1),
               help="Worker processes (one thread each; on a GPU they share it).")
-@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
+@click.option("--time-limit", type=FiniteFloat(min=0, min_open=True), metavar="SECONDS",
               help="Start no run after SECONDS; the cheapest runs go first. Run again to go on.")
 def grid(name: str, runs: Path | None, jobs: int, time_limit: float | None) -> None:
     """Run every missing run of a grid and append them to <runs>/<grid>/results.jsonl.

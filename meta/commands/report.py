@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from meta.options import open_warehouse, warehouse_option
+from meta.params import OutputPath
 
 
 @click.group("report")
@@ -25,7 +26,7 @@ def command() -> None:
 @click.option(
     "--out",
     "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=OutputPath(folder=True),
     default=Path("reports/guidelines"),
     show_default=True,
     help="Folder for guidelines.md, guidelines.html and figures/.",

@@ -7,16 +7,17 @@ from pathlib import Path
 
 import click
 
-from meta.commands.complexity import epsilon_option
+from meta.commands.complexity import GRID, epsilon_option
 from meta.options import open_warehouse, warehouse_option
+from meta.params import OutputPath
 
 
 @click.command("complexity")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+@click.option("--out", "out_dir", type=OutputPath(folder=True),
               default=Path("reports/complexity"), show_default=True,
               help="Folder for complexity.md, complexity.html and figures/.")
-@click.option("--grid", default="hoffmann", show_default=True,
-              help="Start grid of huber-lbfgs (hoffmann, colpret, small).")
+@click.option("--grid", type=GRID, default="hoffmann", show_default=True,
+              help="Start grid of huber-lbfgs.")
 @epsilon_option
 @warehouse_option
 @click.pass_context

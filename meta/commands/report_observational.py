@@ -8,10 +8,11 @@ from pathlib import Path
 import click
 
 from meta.options import open_warehouse, warehouse_option
+from meta.params import OutputPath, RegistryChoice
 
 
 @click.command("observational")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+@click.option("--out", "out_dir", type=OutputPath(folder=True),
               default=Path("reports/observational"), show_default=True,
               help="Folder for observational.md, observational.html and figures/.")
 @click.option("--bootstrap", "n_bootstrap", type=click.IntRange(min=0), default=100,
@@ -19,6 +20,7 @@ from meta.options import open_warehouse, warehouse_option
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
               help="Seed of the bootstrap.")
 @click.option("--experiment", "experiments", multiple=True,
+              type=RegistryChoice("experiment", "analyses.observational.experiments:EXPERIMENTS"),
               help="Only these experiments (repeatable; 'meta obs experiments' lists them).")
 @warehouse_option
 @click.pass_context

@@ -15,7 +15,9 @@ from warehouse.errors import MetaError
 @click.argument("query")
 @warehouse_option
 @format_options
-@click.option("--write", is_flag=True, help="Open the warehouse writable (default: read-only).")
+@click.option("--write", is_flag=True,
+              help="Open the warehouse writable and allow statements that write files or "
+                   "change the session (default: read-only).")
 @click.pass_context
 def command(
     ctx: click.Context,
@@ -28,16 +30,24 @@ def command(
 ) -> None:
     """Run QUERY and print its result.
 
+    Without --write the warehouse is read-only and statements that write files or change
+    the session (COPY ... TO, EXPORT, ATTACH, SET, CREATE ...) are refused. Local files can
+    be read (read_csv('runs.csv')); extensions are never installed or loaded, so no URL is
+    reached.
+
     \b
     Example:
         meta sql "SELECT family, count(*) FROM models GROUP BY family"
         meta sql "SELECT * FROM perf WHERE family = 'pythia'" --format csv --out pythia.csv
     """
+    from warehouse.guard import check_statements, failure
+
+    check_statements(query, write=write)
     con = open_warehouse(ctx, warehouse_path, read_only=not write)
     try:
         relation = con.sql(query)
         df = relation.pl() if relation is not None else None
     except duckdb.Error as e:
-        raise MetaError(f"The query failed: {str(e).splitlines()[0]}") from None
+        raise MetaError(failure(e, write=write)) from None
     if df is not None:
         emit(df, resolve_format(fmt, as_json), out)

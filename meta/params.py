@@ -75,6 +75,9 @@ class FiniteFloat(click.FloatRange):
         return super().convert(number, param, ctx)
 
 
+POSITIVE = FiniteFloat(min=0, min_open=True)  # a size, a token count, a FLOP budget
+
+
 class OutputPath(click.Path):
     """A file (or folder) a command writes, checked before any work is done.
 

@@ -15,6 +15,7 @@ from analyses.predict import calibration
 from analyses.predict.family import predict_family
 from meta.cli import cli
 from tests.runsdata import sweep_rows, true_loss, write_family
+from warehouse.errors import MetaError
 
 TARGET = (1.2e9, 2.4e10)
 
@@ -79,13 +80,20 @@ def test_all_runs_and_bad_arguments(sweep_db):
         (["--flops", "1e20", "--params", "1e9"],
          "Error: Give --params and --tokens, or --flops alone.\n"),
         (["--params", "-1e9", "--tokens", "1e10"],
-         "Error: --params must be a positive, finite number; got -1000000000.0.\n"),
-        (["--flops", "inf"], "Error: --flops must be a positive, finite number; got inf.\n"),
+         "Error: Invalid value for '--params': -1000000000.0 is not in the range x>0.\n"),
+        (["--flops", "inf"], "Error: Invalid value for '--flops': 'inf' is not a finite number.\n"),
+        (["--flops", "1e20", "--boot", "0"],
+         "Error: Invalid value for '--boot': 0 is not in the range x>=1.\n"),
     ]:
         r = run("predict", "--family", "mine", *args, "--warehouse", str(sweep_db))
         assert r.exit_code == 1 and r.stderr == message, (args, r.output)
     r = run("predict", "--family", "nope", "--flops", "1e20", "--warehouse", str(sweep_db))
     assert r.stderr == "Error: Unknown family 'nope'. 'meta status --families' lists them.\n"
+    con = warehouse.connect(sweep_db, read_only=True)
+    with pytest.raises(MetaError, match=r"^--params must be a positive, finite number; "
+                                         r"got -1.0\.$"):
+        predict_family(con, "mine", params=-1.0, tokens=1e10)
+    con.close()
 
 
 def test_errors_for_widens_until_enough_rows_and_sources():

@@ -7,14 +7,15 @@ from pathlib import Path
 import click
 
 from meta.options import emit_json, open_warehouse, warehouse_option
+from meta.params import OutputPath
 
 
 @click.command("calibrate")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+@click.option("--out", type=OutputPath(folder=True),
               help="Folder to write calibration.csv/.json [default: the one meta ships].")
 @click.option("--coverage", "check", is_flag=True,
               help="Also check the intervals: leave each public family out and predict it.")
-@click.option("--boot", "n_boot", type=int, default=100, show_default=True,
+@click.option("--boot", "n_boot", type=click.IntRange(min=1), default=100, show_default=True,
               help="Resamples of runs per family in the coverage check.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the check.")
 @click.option("--json", "as_json", is_flag=True, help="Print the coverage as JSON.")

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from meta.options import emit_json, open_warehouse, warehouse_option
+from meta.params import POSITIVE
 
 
 def _interval(intervals) -> str:
@@ -15,13 +16,13 @@ def _interval(intervals) -> str:
 
 @click.command("predict")
 @click.option("--family", required=True, help="Family whose runs predict (yours or public).")
-@click.option("--params", type=float, help="Parameters N of the run to predict.")
-@click.option("--tokens", type=float, help="Training tokens D of the run to predict.")
-@click.option("--flops", type=float,
+@click.option("--params", type=POSITIVE, help="Parameters N of the run to predict.")
+@click.option("--tokens", type=POSITIVE, help="Training tokens D of the run to predict.")
+@click.option("--flops", type=POSITIVE,
               help="Instead of N and D: predict the compute-optimal run of C = 6ND FLOPs.")
 @click.option("--runs", type=click.Choice(["best", "all"]), default="best", show_default=True,
               help="Fit each hyperparameter sweep's best run, or every run.")
-@click.option("--boot", "n_boot", type=int, default=200, show_default=True,
+@click.option("--boot", "n_boot", type=click.IntRange(min=1), default=200, show_default=True,
               help="Resamples of runs for the parameter part of the interval.")
 @click.option("--seed", type=int, default=0, show_default=True,
               help="Seed of the resampling and of the interval's Monte Carlo.")

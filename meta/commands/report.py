@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from meta.options import open_warehouse, warehouse_option
-from meta.params import OutputPath
+from meta.params import POSITIVE, OutputPath
 
 
 @click.group("report")
@@ -55,13 +55,13 @@ def guidelines(ctx: click.Context, out_dir: Path, warehouse_path: Path) -> None:
 
 @command.command("runs")
 @click.option("--family", required=True, help="Family whose runs to report (yours or public).")
-@click.option("--params", type=float, help="Parameters N of the run to predict.")
-@click.option("--tokens", type=float, help="Training tokens D of the run to predict.")
-@click.option("--flops", type=float, help="Predict the compute-optimal run of C = 6ND FLOPs.")
+@click.option("--params", type=POSITIVE, help="Parameters N of the run to predict.")
+@click.option("--tokens", type=POSITIVE, help="Training tokens D of the run to predict.")
+@click.option("--flops", type=POSITIVE, help="Predict the compute-optimal run of C = 6ND FLOPs.")
 @click.option("--runs", type=click.Choice(["best", "all"]), default="best", show_default=True,
               help="Fit each hyperparameter sweep's best run, or every run.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the intervals.")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+@click.option("--out", "out_dir", type=OutputPath(folder=True),
               help="Folder for runs.md, runs.html and figures/ [default: reports/runs/FAMILY].")
 @warehouse_option
 @click.pass_context

@@ -37,7 +37,9 @@ def test_status_json_is_one_document(loaded):
     result = run("status", "--json", "--warehouse", str(loaded))
     assert result.exit_code == 0
     doc = json.loads(result.stdout)
-    assert doc["migrations"] == ["0001_initial", "0002_laws", "0003_law_identity"]
+    assert doc["migrations"] == [
+        "0001_initial", "0002_laws", "0003_law_identity", "0004_user_runs"
+    ]
     assert doc["totals"]["models"] == 142
     assert doc["sources"][0]["source"] == "chinchilla"
     assert doc["families"][0]["family"] == "chinchilla"

@@ -307,7 +307,7 @@ def _checked_points(points: pl.DataFrame, runs: pl.DataFrame, prepared: list[Pre
     and repeated identical values."""
     is_loss = pl.col(M) == loss
     bad = points.filter(is_loss & ~pl.col(V).is_finite())
-    problems.add_rows(_named(bad, runs), C,
+    problems.add_rows(_named(bad, runs), lambda r: r[C],
                       lambda r: f"the loss of run '{r[R]}' is not finite ({show(r[V])})")
     n_other = points.select((~is_loss & ~pl.col(V).is_finite()).sum()).item()
     if n_other:
@@ -329,7 +329,7 @@ def _checked_points(points: pl.DataFrame, runs: pl.DataFrame, prepared: list[Pre
         rows = _named(rows.with_columns(
             pl.col(V).first().over(key).alias("v0"), pl.col(FI).first().over(key).alias("fi0"),
             pl.col(L).first().over(key).alias("l0")).filter(pl.col(V) != pl.col("v0")), runs)
-        problems.add_rows(rows, C, lambda r: (
+        problems.add_rows(rows, lambda r: r[C], lambda r: (
             f"run '{r[R]}' has " + (f"step {r[S]}" if r[S] is not None else
                                     f"tokens {show(r[T])}")
             + f" twice with different values ({show(r[V])} here, {show(r['v0'])} at "

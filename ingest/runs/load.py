@@ -116,8 +116,16 @@ def plan_runs(files: Sequence[Path], options: RunsOptions) -> Plan:
     mapping = load_mapping(options.mapping, parse_maps(options.maps))
     tables = [read_table(Path(f), str(f)) for f in files]
     problems = Problems([(t.name, t.unit) for t in tables])
-    prepared = [prepare(t, i, mapping, options.run_by, problems) for i, t in enumerate(tables)]
-    return build(prepared, options, mapping, problems)
+    try:
+        prepared = [prepare(t, i, mapping, options.run_by, problems)
+                    for i, t in enumerate(tables)]
+        return build(prepared, options, mapping, problems)
+    except MetaError:
+        raise
+    except Exception:
+        # Rows already named as wrong can break a later step; name them rather than that step.
+        problems.check()
+        raise
 
 
 def family_owner(con: duckdb.DuckDBPyConnection, family: str) -> str | None:

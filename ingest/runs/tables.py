@@ -35,7 +35,7 @@ def checkpoint_key(frame: pl.DataFrame) -> pl.Expr:
     run: run and step packed in one integer where every row has a step below 2**40 (the fast
     case), else the run, step and rounded tokens."""
     steps = frame[S]
-    if steps.null_count() == 0 and (steps.len() == 0 or steps.max() < 2**40):
+    if steps.null_count() == 0 and (steps.len() == 0 or 0 <= steps.min() <= steps.max() < 2**40):
         return pl.col(G).cast(pl.UInt64) * (2**40) + pl.col(S).cast(pl.UInt64)
     return pl.struct(G, S, pl.when(pl.col(S).is_null()).then(pl.col(T).round()))
 

@@ -56,6 +56,10 @@ CASES = {
         "runs.csv", HEADER + "a,-100,1e8,1e6,3.2\n", [],
         "runs.csv, line 2, column 'step': step is negative (-100).",
     ),
+    "loss not a number": (
+        "runs.csv", "run,step,tokens,params,val_loss\na,100,1e8,1e6,3.2\na,200,2e8,1e6,oops\n",
+        [], "runs.csv, line 3, column 'val_loss': 'oops' is not a number.",
+    ),
     "loss not finite": (
         "runs.csv", HEADER + GOOD + "a,300,3e8,1e6,nan\na,400,4e8,1e6,inf\n", [],
         "2 problems in the input; nothing was loaded:\n"

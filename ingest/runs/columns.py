@@ -33,6 +33,11 @@ def bookkeeping(name: str) -> bool:
     return (k.startswith("_") and k != "_step") or k in _WANDB
 
 
+def scalar(dtype: pl.DataType) -> bool:
+    """Whether cells of ``dtype`` are single values (not lists, structs or bytes)."""
+    return not (dtype.is_nested() or dtype in (pl.Binary, pl.Object))
+
+
 def text(column: str) -> pl.Expr:
     """A column as stripped text, with empty and NA-like cells null."""
     s = pl.col(column).cast(pl.String).str.strip_chars()

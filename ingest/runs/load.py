@@ -69,7 +69,8 @@ def fingerprint(files: Sequence[Path], options: RunsOptions) -> str:
         h.update(inspect.getsource(importlib.import_module(code)).encode())
     for f in sorted(resources.files("warehouse").joinpath("schema").iterdir(), key=str):
         h.update(f.read_bytes())
-    h.update(repr((options.family, sorted(options.maps), options.run_by, options.target,
+    maps = sorted(parse_maps(options.maps).items())  # the pairs in effect: the last one wins
+    h.update(repr((options.family, maps, options.run_by, options.target,
                    options.in_aggregate)).encode())
     if options.mapping is not None and options.mapping.is_file():
         h.update(b"mapping\0" + options.mapping.read_bytes())

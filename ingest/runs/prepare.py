@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from ingest.runs import identity, values
-from ingest.runs.columns import Cells, bookkeeping, show, text
+from ingest.runs.columns import Cells, bookkeeping, scalar, show, text
 from ingest.runs.identity import FI, PART, RID, F, L, P, R, S, T
 from ingest.runs.mapping import FIELDS, Mapping, key, loss_rank, recognise
 from ingest.runs.problems import Problems
@@ -167,8 +167,9 @@ def prepare(table: Table, fi: int, mapping: Mapping, run_by: tuple[str, ...],
     rest = [c for c in table.columns if c not in _taken(fields) and c not in run_by
             and not (chart and (c in chart[1] or c in chart[2]))]
     ignored += [(c, "export bookkeeping") for c in rest if bookkeeping(c)]
-    rest = [c for c in rest if not bookkeeping(c)]
-    metrics, hps, more_ignored = values.classify(df, cells, rest, mapping)
+    ignored += [(c, "nested values") for c in rest if not scalar(df.schema[c])]
+    rest = [c for c in rest if not bookkeeping(c) and scalar(df.schema[c])]
+    metrics, hps, more_ignored = values.classify(df, cells, rest, mapping, problems)
     ignored += more_ignored
     pts = values.points(df, cells, shape, metrics, fields, problems)
     hyper = values.hyperparameters(df, cells, runs, fields, hps, problems)
@@ -218,7 +219,7 @@ def _parse_fields(df: pl.DataFrame, cells: Cells, fields: dict, problems: Proble
         column = fields[name][0]
         value, bad = cells.number(column, sizes=name == "params")
         if bad is not None:
-            wrong = df.filter(bad).select(FI, L, pl.col(column).cast(pl.String).alias("raw"))
+            wrong = df.filter(bad).select(FI, L, pl.col(column).alias("raw"))
             problems.add_rows(wrong, column, lambda r: f"'{r['raw']}' is not a number")
         out[target] = value
         if name == "params":

@@ -26,11 +26,21 @@ POINT_SCHEMA = {FI: pl.Int32, L: pl.Int64, RID: pl.UInt32, S: pl.Int64, T: pl.Fl
 _PEAK = ("lr", "batch_size")  # stored at their maximum when they vary within a run
 
 
-def classify(df: pl.DataFrame, cells: Cells, columns: list[str], mapping: Mapping
-             ) -> tuple[list[str], list[str], list[tuple[str, str]]]:
-    """Split ``columns`` into (metrics, hyperparameters, ignored with the reason)."""
+def classify(df: pl.DataFrame, cells: Cells, columns: list[str], mapping: Mapping,
+             problems: Problems) -> tuple[list[str], list[str], list[tuple[str, str]]]:
+    """Split ``columns`` into (metrics, hyperparameters, ignored with the reason). A loss
+    column with some cells that are not numbers stays a metric, and those cells are named."""
     loss = mapping.columns.get("loss", (None,))[0]
-    numeric = [c for c in columns if cells.numeric(c)]
+    numeric = []
+    for c in columns:
+        value, bad = cells.number(c)
+        if bad is not None and (c == loss or loss_rank(c) is not None) and (
+                value.null_count() < len(value)):
+            wrong = df.filter(bad).select(FI, L, pl.col(c).alias("raw"))
+            problems.add_rows(wrong, c, lambda r: f"'{r['raw']}' is not a number")
+            numeric.append(c)
+        elif cells.numeric(c):
+            numeric.append(c)
     texts = [c for c in columns if c not in numeric]
     varying = set()
     if columns:
@@ -70,7 +80,7 @@ def points(df: pl.DataFrame, cells: Cells, shape: str, metrics: list[str], field
         value, bad = cells.number(V)
         if bad is not None:
             wrong = df.filter(bad & pl.col(M).is_not_null()).select(
-                FI, L, C, pl.col(V).cast(pl.String).alias("raw"))
+                FI, L, C, pl.col(V).alias("raw"))
             problems.add_rows(wrong, lambda r: column or r[C],
                               lambda r: f"'{r['raw']}' is not a number")
         parts.append(df.with_columns(value.alias(V)).filter(

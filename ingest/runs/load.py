@@ -13,6 +13,7 @@ from importlib import resources
 from pathlib import Path
 
 import duckdb
+import polars as pl
 
 import warehouse
 from ingest.runs.build import Plan, RunsOptions, build
@@ -153,6 +154,16 @@ def counts(con: duckdb.DuckDBPyConnection, source: str) -> dict[str, int]:
     }
 
 
+# Columns that repeat a few values over millions of rows: dictionary-encoded on the way to
+# DuckDB, which inserts them faster (they are VARCHAR in the warehouse all the same).
+_REPEATED = {"checkpoints": ("source", "model_id"), "metrics": ("source", "metric", "kind")}
+
+
+def _compact(tables: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
+    return {name: df.with_columns(pl.col(_REPEATED[name]).cast(pl.Categorical))
+            if name in _REPEATED else df for name, df in tables.items()}
+
+
 def ingest_runs(
     con: duckdb.DuckDBPyConnection,
     files: Sequence[Path],
@@ -181,7 +192,7 @@ def ingest_runs(
     plan = plan_runs(files, options)
     info = {"name": source, "citation": CITATION,
             "upstream": ", ".join(str(Path(f).resolve()) for f in files), "license": ""}
-    warehouse.write_source(con, info=info, tables=plan.tables, content_hash=digest,
+    warehouse.write_source(con, info=info, tables=_compact(plan.tables), content_hash=digest,
                            n_files=len(files), seconds=time.perf_counter() - start)
     seconds = time.perf_counter() - start
     c = counts(con, source)

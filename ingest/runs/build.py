@@ -98,7 +98,8 @@ def build(prepared: list[Prepared], options: RunsOptions, mapping: Mapping,
           problems: Problems) -> Plan:
     """Check the prepared files together and derive the tables; raise one MetaError listing
     every problem (those found while preparing included) before anything is returned."""
-    notes: list[str] = []
+    notes = [f"{p.report.name}: {p.report.empty_rows:,} rows hold no metric value and make no "
+             "checkpoint" for p in prepared if p.report.empty_rows]
     _unknown_maps(prepared, mapping, problems)
     loss, loss_how = _choose_loss(prepared, mapping, problems)
     runs, records, points = _global_ids(prepared)

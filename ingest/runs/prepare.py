@@ -55,6 +55,8 @@ class FileReport:
         Columns (or, in long form, metric names) loaded as metrics / as hyperparameters.
     ignored : tuple of (str, str)
         Columns left out, and why.
+    empty_rows : int
+        Rows that hold no metric value (they make no checkpoint).
     """
 
     name: str
@@ -67,6 +69,7 @@ class FileReport:
     metrics: tuple[str, ...]
     hyperparameters: tuple[str, ...]
     ignored: tuple[tuple[str, str], ...]
+    empty_rows: int = 0
 
 
 @dataclass(frozen=True)
@@ -185,10 +188,18 @@ def prepare(table: Table, fi: int, mapping: Mapping, run_by: tuple[str, ...],
         fields=fields, identity=identity.describe(fields, run_by, shape, table),
         explicit=explicit, metrics=tuple(metric_names),
         hyperparameters=tuple(hyper["name"].unique(maintain_order=True).to_list()),
-        ignored=tuple(ignored),
+        ignored=tuple(ignored), empty_rows=_empty_rows(cells, metrics) if shape == "wide" else 0,
     )
     records = df.select(FI, L, RID, P, S, T, F)
     return Prepared(report, runs, records, pts, hyper, frozenset(names), tuple(choices), losses)
+
+
+def _empty_rows(cells: Cells, metrics: list[str]) -> int:
+    """Rows of a wide file with no value in any metric column."""
+    if not metrics:
+        return 0
+    frame = pl.DataFrame([cells.number(c)[0].is_null().alias(c) for c in metrics])
+    return int(frame.select(pl.all_horizontal(pl.all()).sum()).item())
 
 
 def _taken(fields: dict[str, tuple[str, str]]) -> set[str]:

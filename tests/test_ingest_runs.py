@@ -199,11 +199,19 @@ def test_mapping_file_and_map_name_the_other_columns(tmp_path, monkeypatch):
     dry = run("ingest", "runs", "runs.csv", "--family", "pythia-like", "--dry-run",
               "--warehouse", "w.duckdb", *options)
     assert dry.exit_code == 0, dry.output
-    for line in ("  run      <- model (m.toml)", "  params   <- size (m.toml)",
-                 "  schedule <- sched (m.toml)", "  tokens   <- seen (--map)",
-                 "  warmup   <- warmup_steps (--map)", "  metrics: valid-loss",
-                 "  ignored: _runtime (export bookkeeping)"):
-        assert line in dry.stdout.splitlines(), line
+    lines = dry.stdout.splitlines()
+    assert lines[6:15] == [
+        "  run identity: run column 'model' (m.toml)",
+        "  run      <- model (m.toml)",
+        "  params   <- size (m.toml)",
+        "  tokens   <- seen (--map)",
+        "  flops    <- 6·N·D (derived, flops_imputed)",
+        "  loss     <- valid-loss (recognised)",
+        "  schedule <- sched (m.toml)",
+        "  warmup   <- warmup_steps (--map)",
+        "  metrics: valid-loss",
+    ]
+    assert "  ignored: _runtime (export bookkeeping)" in lines
     assert not Path("w.duckdb").exists()
     load(Path("w.duckdb"), ["runs.csv"], *options, family="pythia-like")
     hyper = sql(Path("w.duckdb"), "SELECT model_id, name, value, text FROM hyperparameters "
@@ -274,7 +282,7 @@ def test_dry_run_prints_the_plan_and_writes_nothing(tmp_path, runs, monkeypatch)
                  "--warehouse", "w.duckdb")
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
-    assert lines[:13] == [
+    assert lines[:20] == [
         "Dry run: nothing is written.",
         "source  runs:ladder (new; the warehouse does not exist yet)",
         "family  ladder: origin user, in_aggregate false, perf_metric ['val_loss'], target "
@@ -283,15 +291,24 @@ def test_dry_run_prints_the_plan_and_writes_nothing(tmp_path, runs, monkeypatch)
         "",
         "runs.csv: CSV, wide, 144 rows",
         "  run identity: run column 'run' (recognised)",
-        "  tokens: column 'tokens' (recognised)",
-        "  flops: 6·N·D (flops_imputed)",
         "  run        <- run (recognised)",
         "  params     <- params (recognised)",
         "  tokens     <- tokens (recognised)",
         "  step       <- step (recognised)",
+        "  flops      <- 6·N·D (derived, flops_imputed)",
+        "  loss       <- val_loss (recognised)",
+        "  lr         <- lr (recognised)",
+        "  seed       <- seed (recognised)",
+        "  batch_size <- batch_size (recognised)",
+        "  metrics: val_loss, train/loss",
+        "  hyperparameters: lr, seed, batch_size, warmup",
+        "",
+        "12 runs, 4 sizes, 144 checkpoints, 288 metric values, 48 hyperparameters",
     ]
-    assert "  hyperparameters: lr, seed, batch_size, warmup" in lines
-    assert "12 runs, 4 sizes, 144 checkpoints, 288 metric values, 48 hyperparameters" in lines
+    assert lines[20].split() == ["run", "num_params", "checkpoints", "first_step", "last_step",
+                                 "max_tokens", "final_loss", "lr", "batch_size", "seed"]
+    assert lines[22].split()[:3] == ["n1e07-lr0.0003", "10000000", "12"]
+    assert len(lines) == 34
     assert not Path("w.duckdb").exists()
     load(Path("w.duckdb"), ["runs.csv"])
     before = contents(Path("w.duckdb"), warehouse.TABLES)

@@ -71,8 +71,8 @@ class Plan:
         The metric the family's ``perf`` is (its ``perf_metric``).
     loss_how : str
         How it was chosen.
-    tokens_how : tuple of str
-        Per file, where tokens come from.
+    sizes_how, tokens_how : tuple of str
+        Per file, where sizes and tokens come from.
     runs : pl.DataFrame
         A row per run: ``run, num_params, checkpoints, first_step, last_step, max_tokens,
         final_loss`` and its hyperparameters.
@@ -88,6 +88,7 @@ class Plan:
     files: tuple[FileReport, ...]
     loss: str
     loss_how: str
+    sizes_how: tuple[str, ...]
     tokens_how: tuple[str, ...]
     runs: pl.DataFrame
     tables: dict[str, pl.DataFrame]
@@ -124,7 +125,8 @@ def build(prepared: list[Prepared], options: RunsOptions, mapping: Mapping,
     tables, summary = derive_tables(options, runs, points, hyper, loss)
     return Plan(
         source=options.source, family=options.family, files=tuple(p.report for p in prepared),
-        loss=loss, loss_how=loss_how, tokens_how=tokens_how, runs=summary, tables=tables,
+        loss=loss, loss_how=loss_how, sizes_how=tuple(_sizes_how(p, mapping) for p in prepared),
+        tokens_how=tokens_how, runs=summary, tables=tables,
         notes=tuple(notes),
     )
 
@@ -245,11 +247,19 @@ def _sizes(records: pl.DataFrame, runs: pl.DataFrame, prepared: list[Prepared],
     return runs
 
 
+def _sizes_how(p: Prepared, mapping: Mapping) -> str:
+    """Where a file's sizes come from."""
+    if "params" in p.report.fields:
+        column, how = p.report.fields["params"]
+        return f"{column} ({how})"
+    return f"[params] in {mapping.file}" if mapping.params else "none"
+
+
 def _tokens_how(p: Prepared, mapping: Mapping, problems: Problems, fi: int) -> str:
     """Where a file's tokens come from; a file with no way to get them is named."""
     fields = p.report.fields
     if "tokens" in fields:
-        return f"column '{fields['tokens'][0]}' ({fields['tokens'][1]})"
+        return f"{fields['tokens'][0]} ({fields['tokens'][1]})"
     ways = []
     if "step" in fields and (mapping.tokens_per_step or mapping.run_tokens_per_step):
         ways.append(f"step x tokens_per_step ({mapping.file})")

@@ -76,8 +76,9 @@ def command(
     CSV, TSV, Parquet or JSON Lines; wide (a column per metric) or long (metric and value
     columns); W&B run histories, run tables and chart exports. Common column names are
     recognised; --map and --mapping name the rest; --dry-run shows what was understood.
-    Loading the same files with the same options again changes nothing; changed files
-    replace the family in one transaction.
+    Without a run column or --run-by, a new run starts where the step goes backwards or the
+    size changes, in file order. Loading the same files with the same options again changes
+    nothing; changed files replace the family in one transaction.
 
     \b
     Example:
@@ -133,6 +134,28 @@ def _ignored(ignored: tuple[tuple[str, str], ...]) -> str:
     )
 
 
+def _mapping(plan, i: int) -> list[tuple[str, str]]:
+    """(field, where it comes from) for file ``i``: columns, derivations, the loss."""
+    from ingest.runs.mapping import FIELDS
+
+    report = plan.files[i]
+    derived = {
+        "params": plan.sizes_how[i],
+        "tokens": plan.tokens_how[i],
+        "flops": "6·N·D (derived, flops_imputed)",
+    }
+    if plan.loss in report.metrics:
+        derived["loss"] = f"{plan.loss} ({plan.loss_how.split(';')[0]})"
+    rows = []
+    for field in [*FIELDS, *(f for f in report.fields if f not in FIELDS)]:
+        if field in report.fields:
+            column, how = report.fields[field]
+            rows.append((field, f"{column} ({how})"))
+        elif field in derived:
+            rows.append((field, derived[field]))
+    return rows
+
+
 def _describe(plan, state: str) -> None:
     """Print a plan: the source, the mapping chosen per file, and the runs."""
     t = plan.tables
@@ -144,16 +167,13 @@ def _describe(plan, state: str) -> None:
                f"{str(fam['in_aggregate']).lower()}, perf_metric {fam['perf_metric']}, "
                f"target {target}")
     click.echo(f"loss    {plan.loss} ({plan.loss_how})")
-    for report, tokens in zip(plan.files, plan.tokens_how, strict=True):
+    for i, report in enumerate(plan.files):
         click.echo(f"\n{report.name}: {report.format}, {report.shape}, {report.rows:,} rows")
         click.echo(f"  run identity: {report.identity}")
-        click.echo(f"  tokens: {tokens}")
-        flops = report.fields.get("flops")
-        click.echo("  flops: " + (f"column '{flops[0]}' ({flops[1]})" if flops else
-                                  "6·N·D (flops_imputed)"))
-        width = max((len(f) for f in report.fields), default=0)
-        for field, (column, how) in report.fields.items():
-            click.echo(f"  {field:<{width}} <- {column} ({how})")
+        rows = _mapping(plan, i)
+        width = max(len(f) for f, _ in rows)
+        for field, source in rows:
+            click.echo(f"  {field:<{width}} <- {source}")
         for label, names in (("metrics", report.metrics),
                              ("hyperparameters", report.hyperparameters)):
             if names:

@@ -106,9 +106,10 @@ def plan_runs(files: Sequence[Path], options: RunsOptions) -> Plan:
     Examples
     --------
     >>> import tempfile, pathlib
-    >>> d = pathlib.Path(tempfile.mkdtemp())
-    >>> _ = (d / "r.csv").write_text("run,params,tokens,loss\\na,1e6,1e8,3.2\\nb,2e6,1e8,3.0\\n")
-    >>> plan = plan_runs([d / "r.csv"], RunsOptions(family="mine"))
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     f = pathlib.Path(d, "r.csv")
+    ...     _ = f.write_text("run,params,tokens,loss\\na,1e6,1e8,3.2\\nb,2e6,1e8,3.0\\n")
+    ...     plan = plan_runs([f], RunsOptions(family="mine"))
     >>> plan.loss, plan.runs["run"].to_list(), plan.tables["models"]["num_params"].to_list()
     ('loss', ['a', 'b'], [1000000, 2000000])
     """

@@ -132,7 +132,7 @@ def _csv_error_line(path: Path, separator: str) -> tuple[int, str] | None:
 
     try:
         header = pl.read_csv(path, separator=separator, n_rows=0, infer_schema=False).columns
-        duckdb.connect().read_csv(
+        duckdb.read_csv(
             str(path),
             sep=separator,
             header=True,

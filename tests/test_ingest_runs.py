@@ -240,6 +240,19 @@ def test_tokens_from_flops_when_there_are_none(tmp_path):
                     ("runs:ladder/isoflop#1@2000000000tokens", 2e9, 1.2e18, False)]
 
 
+def test_a_wandb_run_table_gives_one_checkpoint_per_run(tmp_path, monkeypatch):
+    """The runs table of the W&B UI: one row per run, summary values, bookkeeping columns."""
+    monkeypatch.chdir(tmp_path)
+    Path("runs.csv").write_text(
+        "Name,State,Notes,User,Tags,Created,Runtime,Sweep,_step,train/loss,val_loss,lr,n_params,"
+        "tokens_per_step\n"
+        "r1,finished,,me,,2024-01-01,100,,1000,3.1,3.2,0.001,1e8,1e6\n"
+        "r2,finished,,me,,2024-01-02,200,,1000,2.9,3.0,0.001,2e8,1e6\n")
+    load(Path("w.duckdb"), ["runs.csv"])
+    rows = sql(Path("w.duckdb"), "SELECT checkpoint_id, tokens, perf FROM perf ORDER BY 1").rows()
+    assert rows == [("runs:ladder/r1@step1000", 1e9, 3.2), ("runs:ladder/r2@step1000", 1e9, 3.0)]
+
+
 def test_a_learning_rate_schedule_is_stored_at_its_peak(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     pl.DataFrame({

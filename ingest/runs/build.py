@@ -261,6 +261,8 @@ def _tokens_how(p: Prepared, mapping: Mapping, problems: Problems, fi: int) -> s
     if "tokens" in fields:
         return f"{fields['tokens'][0]} ({fields['tokens'][1]})"
     ways = []
+    if "step" in fields and "tokens_per_step" in fields:
+        ways.append(f"step x {fields['tokens_per_step'][0]} ({fields['tokens_per_step'][1]})")
     if "step" in fields and (mapping.tokens_per_step or mapping.run_tokens_per_step):
         ways.append(f"step x tokens_per_step ({mapping.file})")
     if "flops" in fields:

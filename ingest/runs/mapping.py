@@ -11,6 +11,9 @@ The loss is a column (or, in long form, a metric) named ``loss``, ``val_loss``, 
 validation and evaluation losses come first, then a plain ``loss``, then training losses; the
 others stay metrics.
 
+Without a tokens column, tokens are step x ``tokens_per_step`` (a column of that name, or the
+mapping file's constant), else flops / 6N.
+
 The mapping file (TOML, every part optional)::
 
     tokens_per_step = 2097152        # tokens = step x tokens_per_step without a tokens column
@@ -44,6 +47,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "tokens": ("tokens", "tokens_seen", "d", "num_tokens", "n_tokens"),
     "step": ("step", "_step", "global_step", "iteration"),
     "flops": ("flops", "c", "compute"),
+    "tokens_per_step": ("tokens_per_step", "tokens_per_batch", "batch_tokens"),
     "loss": (),  # see loss_rank
     "lr": ("lr", "peak_lr", "learning_rate", "max_lr"),
     "seed": ("seed",),

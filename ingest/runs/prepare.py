@@ -242,5 +242,12 @@ def _parse_fields(df: pl.DataFrame, cells: Cells, fields: dict, problems: Proble
         if name == "step" and (value != value.round()).any():
             frac = df.select(FI, L, value.alias("v")).filter(pl.col("v") != pl.col("v").round())
             problems.add_rows(frac, column, lambda r: f"step is not a whole number ({r['v']:g})")
+    if "tokens_per_step" in fields and "step" in fields:
+        column = fields["tokens_per_step"][0]
+        per_step, bad = cells.number(column)
+        if bad is not None:
+            wrong = df.filter(bad).select(FI, L, pl.col(column).alias("raw"))
+            problems.add_rows(wrong, column, lambda r: f"'{r['raw']}' is not a number")
+        out[T] = pl.coalesce(out[T], out[S] * per_step)
     df = df.with_columns(**out)
     return df.with_columns(pl.col(S).round().cast(pl.Int64, strict=False))

@@ -44,9 +44,9 @@ def ingest_group(sources: click.Command) -> click.Group:
 @click.option("--family", required=True, help="Name of the family the runs form (source "
               "runs:NAME); it must not be a family of another source.")
 @click.option("--map", "maps", multiple=True, metavar="FIELD=COLUMN",
-              help="Name the column of a field (run, params, tokens, step, flops, loss, lr, seed, "
-              "batch_size, schedule, metric, value; any other FIELD is a hyperparameter). "
-              "Repeatable.")
+              help="Name the column of a field (run, params, tokens, step, flops, tokens_per_step, "
+              "loss, lr, seed, batch_size, schedule, metric, value; any other FIELD is a "
+              "hyperparameter). Repeatable.")
 @click.option("--mapping", type=click.Path(dir_okay=False, path_type=Path),
               help="TOML mapping file: [columns], [params] (run -> size), [runs.\"<run>\"] "
               "hyperparameters, tokens_per_step.")

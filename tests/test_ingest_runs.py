@@ -18,7 +18,7 @@ from ingest.base import SourceData
 from ingest.normalize import normalize
 from ingest.runs import RunsOptions, plan_runs
 from meta.cli import cli
-from tests.runsdata import (
+from tests.runfiles import (
     TOKENS_PER_STEP,
     runs_frame,
     write_long,

@@ -1,4 +1,4 @@
-"""A generated family of training runs with a known law, written in every shape that
+"""Run files of a generated family with a known law, written in every shape that
 `meta ingest runs` reads (the tests' and the benchmark's input).
 
 The runs: ``sizes`` x ``lrs`` peak learning rates, ``steps`` evaluations each, tokens =

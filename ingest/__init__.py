@@ -35,6 +35,8 @@ LOADERS: dict[str, str] = {
     # This project's own PCFG training runs (meta pcfg grid): runs/pcfg or $META_PCFG_RUNS.
     "pcfg-runs": "ingest.pcfg_runs",
 }
+# `meta ingest runs FILE...` loads a user's runs; no source may take that name.
+assert "runs" not in LOADERS, "'runs' is the subcommand `meta ingest runs`, not a source name"
 
 
 def get_loader(name: str) -> ModuleType:

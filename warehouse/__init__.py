@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from importlib import import_module
 
-TABLES = ("sources", "families", "models", "checkpoints", "metrics")
+TABLES = ("sources", "families", "models", "checkpoints", "metrics", "hyperparameters")
 
 _LAZY = {
     "connect": "warehouse.connection",

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from meta.commands.ingest_runs import ingest_group
 from meta.options import data_root_option, open_warehouse, warehouse_option
 
 
@@ -54,3 +55,7 @@ def command(
     )
     loaded = sum(r.status == "loaded" for r in results)
     click.echo(f"{loaded} source(s) loaded, {len(results) - loaded} unchanged.", err=True)
+
+
+# `meta ingest runs FILE...` beside it; any other first argument is this command.
+command = ingest_group(command)

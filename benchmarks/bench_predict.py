@@ -35,7 +35,7 @@ def main() -> None:
     db = folder / "w.duckdb"
     con = warehouse.connect(db)
     rows = sweep_rows(sizes=(2e7, 5e7, 1.2e8, 3e8, 7e8), lrs=tuple(LR_PENALTY))
-    write_family(con, "mine", rows)
+    write_family(con, "mine", rows, folder)
     family = load_family(con, "mine")
     con.close()
     print(f"family: {rows['run'].n_unique()} runs, {rows.height} checkpoints")

@@ -1,14 +1,15 @@
-"""A generated family of a user's runs with a known law: sizes x learning rates, written
-straight into a warehouse (the loader of users' files has tests of its own)."""
+"""A generated family of a user's runs with a known law: sizes x learning rates, loaded the
+way a user loads theirs (``meta ingest runs`` on a CSV)."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
 import polars as pl
 
-from ingest.base import SourceData
-from ingest.normalize import normalize
-from warehouse.write import write_source
+from ingest.runs.build import RunsOptions
+from ingest.runs.load import ingest_runs
 
 TRUE = {"E": 1.8, "A": 400.0, "B": 2000.0, "alpha": 0.34, "beta": 0.37}
 LR_PENALTY = {3e-3: 1.0, 1e-3: 1.03, 1e-2: 1.08}  # 3e-3 is the best learning rate
@@ -34,18 +35,10 @@ def sweep_rows(sizes=(2e7, 5e7, 1.2e8, 3e8), lrs=tuple(LR_PENALTY), tokens_per_p
     return pl.DataFrame(rows)
 
 
-def write_family(con, name: str, rows: pl.DataFrame) -> None:
-    """Write ``rows`` (from :func:`sweep_rows`) as the user family ``name``."""
-    source = f"runs:{name}"
-    models = rows.group_by("run", maintain_order=True).agg(pl.col("params").first()).select(
-        model_id=pl.lit(source + "/") + pl.col("run"), family=pl.lit(name),
-        num_params=pl.col("params"), file=pl.lit("generated"), row=pl.int_range(pl.len()))
-    points = rows.select(
-        model_id=pl.lit(source + "/") + pl.col("run"), step=pl.col("step"),
-        tokens=pl.col("tokens"), metric=pl.lit("loss"), value=pl.col("loss"),
-        kind=pl.lit("loss"), file=pl.lit("generated"), row=pl.int_range(pl.len()))
-    families = pl.DataFrame({"family": [name], "model_type": ["user"],
-                             "perf_metric": [["loss"]], "scaled": [True]})
-    tables = normalize(source, SourceData(families, models, points, 1))
-    info = {"name": source, "citation": "generated", "upstream": "tests", "license": ""}
-    write_source(con, info=info, tables=tables, content_hash=source, n_files=1, seconds=0.0)
+def write_family(con, name: str, rows: pl.DataFrame, folder: Path) -> Path:
+    """Write ``rows`` (from :func:`sweep_rows`) to ``folder/<name>.csv`` and load it with
+    ``meta ingest runs``' loader as the user family ``name``."""
+    path = Path(folder) / f"{name}.csv"
+    rows.write_csv(path)
+    ingest_runs(con, [path], RunsOptions(family=name))
+    return path

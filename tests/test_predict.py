@@ -22,9 +22,10 @@ TARGET = (1.2e9, 2.4e10)
 
 @pytest.fixture(scope="module")
 def sweep_db(tmp_path_factory):
-    path = tmp_path_factory.mktemp("predict") / "w.duckdb"
+    folder = tmp_path_factory.mktemp("predict")
+    path = folder / "w.duckdb"
     con = warehouse.connect(path)
-    write_family(con, "mine", sweep_rows())
+    write_family(con, "mine", sweep_rows(), folder)
     con.close()
     return path
 
@@ -137,8 +138,8 @@ def test_calibration_and_coverage_on_public_families(tmp_path, data_root):
 
 def test_similar_ranks_public_laws_and_a_single_size_borrows(tmp_path):
     con = warehouse.connect(tmp_path / "w.duckdb")
-    write_family(con, "mine", sweep_rows())
-    write_family(con, "one", sweep_rows(sizes=(1e8,), checkpoints=12))
+    write_family(con, "mine", sweep_rows(), tmp_path)
+    write_family(con, "one", sweep_rows(sizes=(1e8,), checkpoints=12), tmp_path)
     con.close()
     path = str(tmp_path / "w.duckdb")
     r = run("similar", "mine", "--json", "--warehouse", path)

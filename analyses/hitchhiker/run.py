@@ -55,7 +55,8 @@ def load_families(
         usable = part.filter("usable").select(POINT_COLUMNS)
         if usable.height:
             families.append(Family(name, usable, data_hash(usable),
-                                   dropped=part.height - usable.height, runs=runs))
+                                   dropped=part.height - usable.height,
+                                   named_target=part["target"][0], runs=runs))
     return families
 
 

@@ -52,7 +52,7 @@ SCHEMA = {
 # plateau within one budget step is common there, and their laws miss by 60-100%. They
 # would set every interval for language-model runs; they are left out.
 SYNTHETIC = ("gzip-pcfg", "pcfg-runs")
-_PUBLIC = "SELECT family, source FROM families WHERE source NOT LIKE 'runs:%'"
+_PUBLIC = "SELECT family, source FROM families WHERE origin = 'public'"
 
 
 def public_families(con: duckdb.DuckDBPyConnection) -> tuple[list[Family], dict[str, str]]:

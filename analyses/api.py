@@ -20,6 +20,9 @@ import duckdb
 import polars as pl
 
 from analyses.family_fit import FamilyFit, fit_family
+from ingest.runs.build import RunsOptions
+from ingest.runs.load import RunsResult
+from ingest.runs.load import ingest_runs as _ingest_runs
 from analyses.predict.family import FamilyPrediction, Similar, predict_family, similar_to
 from analyses.predict.report import runs_report, write
 from warehouse.connection import connect as _connect
@@ -36,6 +39,19 @@ def query(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None
           ) -> pl.DataFrame:
     """Run a SELECT (with ``?`` parameters) and return a polars frame."""
     return _query(con, sql, params)
+
+
+def ingest_runs(con: duckdb.DuckDBPyConnection, files: str | Path | Sequence[str | Path], *,
+                family: str, maps: Sequence[str] = (), mapping: str | Path | None = None,
+                run_by: Sequence[str] = (), target: str | None = None,
+                in_aggregate: bool = False) -> RunsResult:
+    """Load your runs (CSV, TSV, Parquet, JSON Lines; wide, long or W&B exports) as family
+    ``family`` (``meta ingest runs``); ``maps`` are ``"field=column"`` pairs."""
+    files = [files] if isinstance(files, str | Path) else list(files)
+    options = RunsOptions(family=family, maps=tuple(maps),
+                          mapping=None if mapping is None else Path(mapping),
+                          run_by=tuple(run_by), target=target, in_aggregate=in_aggregate)
+    return _ingest_runs(con, [Path(f) for f in files], options)
 
 
 def fit(con: duckdb.DuckDBPyConnection, family: str, *, form: str = "chinchilla",
@@ -67,4 +83,4 @@ def report_runs(con: duckdb.DuckDBPyConnection, family: str, out: str | Path, *,
     return write(runs_report(con, family, params=params, tokens=tokens, flops=flops), out)
 
 
-__all__ = ["connect", "fit", "predict", "query", "report_runs", "similar"]
+__all__ = ["connect", "fit", "ingest_runs", "predict", "query", "report_runs", "similar"]

@@ -20,6 +20,14 @@ REPO = Path(__file__).resolve().parent.parent
 DATA_ROOT = Path(os.environ.get("META_DATA_ROOT", REPO.parent / "shared" / "data")).resolve()
 
 
+@pytest.fixture(autouse=True)
+def _no_environment_defaults(monkeypatch):
+    """Commands under test see neither $META_DATA_ROOT (CI exports it; with it, fit-all
+    would ingest every source first) nor $META_WAREHOUSE: tests name both explicitly."""
+    monkeypatch.delenv("META_DATA_ROOT", raising=False)
+    monkeypatch.delenv("META_WAREHOUSE", raising=False)
+
+
 @pytest.fixture(scope="session")
 def data_root() -> Path:
     """The read-only shared data folder (``$META_DATA_ROOT`` or ``../shared/data``)."""

@@ -7,12 +7,15 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import polars as pl
 import pytest
 from click.testing import CliRunner
 
 import warehouse
 from analyses.predict import calibration
 from analyses.predict.family import predict_family
+from ingest.runs.build import RunsOptions
+from ingest.runs.load import ingest_runs
 from meta.cli import cli
 from tests.runsdata import sweep_rows, true_loss, write_family
 from warehouse.errors import MetaError
@@ -177,3 +180,22 @@ def test_report_runs_writes_markdown_html_and_figures(sweep_db, tmp_path):
     assert (out / "runs.html").read_text().count("<h2") == 5
     for png in ("curves.png", "prediction.png"):
         assert (out / "figures" / png).read_bytes()[:4] == b"\x89PNG"
+
+
+def test_intermediate_checkpoints_of_a_decaying_schedule_are_flagged(tmp_path):
+    con = warehouse.connect(tmp_path / "w.duckdb")
+    path = tmp_path / "cosine.csv"
+    rows = sweep_rows(sizes=(2e7, 5e7, 1.2e8, 3e8, 7e8))
+    rows.with_columns(schedule=pl.lit("cosine")).write_csv(path)
+    ingest_runs(con, [path], RunsOptions(family="cosine"))
+    con.close()
+    args = ["predict", "--family", "cosine", "--params", "1e9", "--tokens", "2e10", "--boot",
+            "20", "--warehouse", str(tmp_path / "w.duckdb")]
+    doc = json.loads(run(*args, "--json").stdout)
+    assert len(doc["decaying_schedule_runs"]) == 5  # the fitted runs: each sweep's best
+    assert "note: 5 fitted runs have a decaying learning-rate schedule" in run(*args).stdout
+    r = run(*args, "--finals-only", "--json")
+    assert r.exit_code == 0, r.output
+    finals = json.loads(r.stdout)
+    assert finals["decaying_schedule_runs"] == [] and finals["n_points"] == 5
+    assert doc["n_points"] > finals["n_points"]

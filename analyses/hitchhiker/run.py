@@ -311,6 +311,7 @@ def fit_all(
     estimators: Sequence[str] | None = None,
     families: Sequence[str] | None = None,
     jobs: int = 1,
+    runs: str = "best",
     progress: Callable[[int, int, str], None] = lambda done, total, what: None,
 ) -> FitAllResult:
     """Fit every pending law of ``studies`` and write it with its predictions.
@@ -320,7 +321,8 @@ def fit_all(
     older version of a family's data are deleted first. Each chunk of up to ``CHUNK`` laws is
     written in one transaction, so an interrupted run keeps what it finished. Chunks hold
     laws of one form and estimator with similar numbers of points (padding costs time), and
-    ``jobs`` processes fit them.
+    ``jobs`` processes fit them. ``runs="all"`` studies every run of a hyperparameter sweep,
+    not only its best (:mod:`analyses.hitchhiker.protocol`).
     """
     start = time.perf_counter()
     for name in studies:
@@ -330,7 +332,7 @@ def fit_all(
             get_estimator(name)
     if families:
         require_families(con, families)
-    loaded = load_families(con, families)
+    loaded = load_families(con, families, runs=runs)
     stale = delete_stale(con, {f.name: f.data_hash for f in loaded})
     everything, skipped = plan(loaded, studies, estimators)
     done_ids = law_ids(con)

@@ -47,9 +47,11 @@ class Design:
         return float(params) / self.largest_params
 
 
-def fit_rows(family: Family, models: list[str], fraction: float = 1.0) -> np.ndarray:
-    """Rows of ``models`` a law is fitted on: per run, tokens in
-    ``[FROM_SHARE * T, T]`` with ``T`` the run's final tokens (times ``fraction``)."""
+def fit_rows(family: Family, models: list[str], fraction: float = 1.0,
+             from_share: float = FROM_SHARE) -> np.ndarray:
+    """Rows of ``models`` a law is fitted on: per run, tokens in ``[from_share * T, T]``
+    with ``T`` the run's final tokens (times ``fraction``); ``from_share=1`` keeps the final
+    checkpoints only."""
     rows = family.rows(models)
     tokens = family.column("tokens", rows)
     run = family.run_index(rows)
@@ -60,7 +62,7 @@ def fit_rows(family: Family, models: list[str], fraction: float = 1.0) -> np.nda
     last = np.zeros_like(final)
     kept = tokens <= end * (1 + 1e-9)
     np.maximum.at(last, run[kept], tokens[kept])
-    keep = kept & (tokens >= FROM_SHARE * last[run])
+    keep = kept & (tokens >= from_share * last[run] * (1 - 1e-9))
     return rows[keep & (last[run] > 0)]
 
 

@@ -16,7 +16,7 @@ from analyses.predict import calibration, similar
 from analyses.predict.law import N_BOOT, Prediction, RunsLaw, fit_runs
 from warehouse.errors import MetaError
 from warehouse.families import require_families
-from warehouse.sql import one
+from warehouse.sql import one, query
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,10 @@ class FamilyPrediction:
         ``6 N D`` of the predicted run.
     calibration_version : dict
         The calibration table's metadata.
+    decaying : tuple of str
+        Fitted runs with a decaying learning-rate schedule (``hyperparameters.schedule``)
+        whose intermediate checkpoints were fitted: those are not equivalent to finished runs
+        of their length (fit ``finals_only`` to leave them out).
     """
 
     family: Family
@@ -43,6 +47,7 @@ class FamilyPrediction:
     optimal: bool
     flops: float
     calibration_version: dict
+    decaying: tuple[str, ...] = ()
 
     def to_dict(self) -> dict:
         law = self.law
@@ -58,6 +63,7 @@ class FamilyPrediction:
             "compute_optimal": self.optimal,
             "prediction": self.prediction.to_dict(),
             "calibration_version": self.calibration_version,
+            "decaying_schedule_runs": list(self.decaying),
         }
 
 
@@ -123,6 +129,7 @@ def predict_family(
     n_boot: int = N_BOOT,
     seed: int = 0,
     calibration_dir=None,
+    finals_only: bool = False,
 ) -> FamilyPrediction:
     """Fit the law on a family's runs and predict the loss of a run of ``params`` x
     ``tokens``, or of the compute-optimal run of ``flops`` (``C = 6 N D``).
@@ -144,6 +151,9 @@ def predict_family(
         Seed of the resampling and of the Monte Carlo combination.
     calibration_dir : path, optional
         A calibration table written by ``meta calibrate`` (default: the shipped one).
+    finals_only : bool, default=False
+        Fit each run's final checkpoint only (by default also those from 30% of the run
+        on; the calibration laws are fitted that way).
 
     Returns
     -------
@@ -157,6 +167,7 @@ def predict_family(
     if n_boot < 1:
         raise MetaError(f"--boot must be at least 1; got {n_boot}.")
     family = load_family(con, name, runs=runs)
+    share = {"from_share": 1.0} if finals_only else {}
     if len(family.sizes(family.model_ids)) == 1:
         # one size cannot identify A and alpha: borrow them (Hitchhiker's one-model recipe)
         near = similar_to(con, name, runs=runs, calibration_dir=calibration_dir).borrow
@@ -164,9 +175,9 @@ def predict_family(
             raise MetaError(f"Family '{name}' has a single size and no public law of its loss "
                             "kind to borrow A and alpha from.")
         law = fit_runs(family, n_boot=n_boot, seed=seed, form=similar.borrowed_form(near),
-                       borrowed_from=near["family"])
+                       borrowed_from=near["family"], **share)
     else:
-        law = fit_runs(family, n_boot=n_boot, seed=seed)
+        law = fit_runs(family, n_boot=n_boot, seed=seed, **share)
     if not np.isfinite(law.result.params).all():
         raise MetaError(f"The law of {name} could not be fitted (status {law.status}); "
                         f"{law.n_points} points of {len(law.runs)} runs.")
@@ -178,4 +189,19 @@ def predict_family(
         table, law.design.n_sizes, law.design.scale_up(params))
     prediction = law.predict(params, tokens, errors, weights, calibration=description,
                              seed=seed)
-    return FamilyPrediction(family, law, prediction, optimal, 6 * params * tokens, meta)
+    decaying = () if finals_only else decaying_runs(con, law.runs)
+    return FamilyPrediction(family, law, prediction, optimal, 6 * params * tokens, meta,
+                            decaying)
+
+
+# Schedules whose learning rate decays over the run: a checkpoint halfway is not the end of a
+# run half as long (its learning rate has not decayed yet).
+DECAYING = r"(?i)cos|linear|decay|wsd|inv|exp|poly|step"
+
+
+def decaying_runs(con: duckdb.DuckDBPyConnection, runs: tuple[str, ...]) -> tuple[str, ...]:
+    """The runs among ``runs`` whose ``schedule`` hyperparameter names a decaying schedule."""
+    rows = query(con, "SELECT model_id FROM hyperparameters WHERE name = 'schedule' "
+                      "AND regexp_matches(text, ?) AND list_contains(?, model_id) "
+                      "ORDER BY model_id", [DECAYING, list(runs)])
+    return tuple(rows["model_id"])

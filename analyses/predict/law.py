@@ -25,7 +25,7 @@ from analyses.hitchhiker.protocol import Family
 from analyses.laws import FitResult, Form, HuberLBFGS, get_form
 from analyses.laws.bootstrap import bootstrap
 from analyses.laws.identify import FITTED, base_params
-from analyses.predict.design import Design, batch, design, fit_rows
+from analyses.predict.design import FROM_SHARE, Design, batch, design, fit_rows
 
 N_BOOT = 200
 LEVELS = (0.8, 0.95)
@@ -204,7 +204,7 @@ class RunsLaw:
 
 def fit_runs(family: Family, models: list[str] | None = None, *, fraction: float = 1.0,
              n_boot: int = N_BOOT, seed: int = 0, form: Form = CHINCHILLA,
-             borrowed_from: str | None = None) -> RunsLaw:
+             borrowed_from: str | None = None, from_share: float = FROM_SHARE) -> RunsLaw:
     """Fit the Chinchilla law (or ``form``) on ``models`` of ``family`` (default: every run
     studied) and bootstrap it over runs.
 
@@ -223,13 +223,15 @@ def fit_runs(family: Family, models: list[str] | None = None, *, fraction: float
         borrowed_form`).
     borrowed_from : str, optional
         The family those came from, recorded with the law.
+    from_share : float, default=0.3
+        Fit each run's checkpoints from this share of its tokens on (1: finals only).
 
     Returns
     -------
     RunsLaw
     """
     models = list(models or family.model_ids)
-    rows = fit_rows(family, models, fraction)
+    rows = fit_rows(family, models, fraction, from_share)
     b, groups = batch(family, rows)
     result = bootstrap(estimator(form), b, n_resamples=n_boot, seed=seed, groups=groups)
     return RunsLaw(family.name, tuple(models), form, result, design(family, rows, fraction),

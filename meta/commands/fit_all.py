@@ -65,13 +65,16 @@ def _progress(start: float):
     show_default=True,
     help="Where the guideline report is written.",
 )
+@click.option("--runs", type=click.Choice(["best", "all"]), default="best", show_default=True,
+              help="Study each hyperparameter sweep's best run (lowest final loss), or every "
+                   "run; laws of both settings are kept side by side.")
 @click.option("--no-report", is_flag=True, help="Fit only; write no report.")
 @click.option("--verbose", "-v", is_flag=True,
               help="Name the families skipped (and why) and the points left out.")
 @warehouse_option
 @click.pass_context
 def command(
-    ctx, studies, estimators, families, jobs, data_root, report_dir, no_report, verbose,
+    ctx, studies, estimators, families, jobs, data_root, report_dir, runs, no_report, verbose,
     warehouse_path,
 ) -> None:
     """Fit every Hitchhiker study into the warehouse (resuming), then write the report.
@@ -102,6 +105,7 @@ def command(
         estimators=list(estimators) or None,
         families=list(families) or None,
         jobs=jobs or os.cpu_count() or 1,
+        runs=runs,
         progress=_progress(start),
     )
     click.echo(

@@ -29,11 +29,14 @@ def _interval(intervals) -> str:
 @click.option("--calibration", "calibration_dir",
               type=click.Path(file_okay=False, exists=True, path_type=Path),
               help="Folder of a calibration table from 'meta calibrate' [default: shipped].")
+@click.option("--finals-only", is_flag=True,
+              help="Fit each run's final checkpoint only (default: also those from 30% of the "
+                   "run on, as the calibration laws).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 @warehouse_option
 @click.pass_context
-def command(ctx, family, params, tokens, flops, runs, n_boot, seed, calibration_dir, as_json,
-            warehouse_path: Path) -> None:
+def command(ctx, family, params, tokens, flops, runs, n_boot, seed, calibration_dir,
+            finals_only, as_json, warehouse_path: Path) -> None:
     """Predict the loss of a run from a family's runs, with an interval that says how far
     the number can be trusted.
 
@@ -50,7 +53,8 @@ def command(ctx, family, params, tokens, flops, runs, n_boot, seed, calibration_
 
     con = open_warehouse(ctx, warehouse_path, read_only=True)
     result = predict_family(con, family, params=params, tokens=tokens, flops=flops, runs=runs,
-                            n_boot=n_boot, seed=seed, calibration_dir=calibration_dir)
+                            n_boot=n_boot, seed=seed, calibration_dir=calibration_dir,
+                            finals_only=finals_only)
     if as_json:
         emit_json(result.to_dict())
         return
@@ -79,3 +83,7 @@ def command(ctx, family, params, tokens, flops, runs, n_boot, seed, calibration_
     else:
         click.echo("    extrapolation: no calibration rows; the interval is the parameter part "
                    "only")
+    if result.decaying:
+        click.echo(f"note: {len(result.decaying)} fitted runs have a decaying learning-rate "
+                   "schedule, so their intermediate checkpoints are not finished runs of that "
+                   "length; --finals-only fits their final checkpoints only.")

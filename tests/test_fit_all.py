@@ -163,3 +163,16 @@ def test_chunks_cap_laws_and_padded_points():
         assert len(c) <= run.CHUNK
         assert len(c) == 1 or len(c) * max(p.spec.train.size for p in c) <= run.CHUNK_POINTS
     assert sum(map(len, chunks)) == len(laws)
+
+
+def test_laws_the_plan_no_longer_makes_are_removed_in_scope_only(db):
+    run.fit_all(db, studies=["num-models"], estimators=["huber-lbfgs"], families=["t5-pile"])
+    planned = law_ids(db)
+    # an old law of the same study (a protocol change since) and one of another study
+    for law_id, study in (("old-num-models", "num-models"), ("old-windows", "windows")):
+        db.execute("INSERT INTO laws SELECT * REPLACE (? AS law_id, ? AS study) FROM laws "
+                   "LIMIT 1", [law_id, study])
+    result = run.fit_all(db, studies=["num-models"], estimators=["huber-lbfgs"],
+                         families=["t5-pile"])
+    assert result.stale == 1 and result.fitted == 0
+    assert law_ids(db) == planned | {"old-windows"}

@@ -9,6 +9,7 @@ import pytest
 import analyses.hitchhiker.run as run
 import warehouse
 from ingest.run import ingest
+from warehouse.errors import MetaError
 from warehouse.identity import stored_law_id
 from warehouse.laws import law_ids, rename_laws
 from warehouse.sql import query, transaction
@@ -44,9 +45,9 @@ def test_every_stored_law_recomputes_its_id(db):
 
 
 def test_a_warehouse_keyed_by_source_hash_is_rekeyed_on_open(db, tmp_path):
-    """Turn the laws back into pre-0003 ones (id and data_hash from the source's content
-    hash, no `unidentified` column), reopen: the migration restores the same ids and ARE,
-    and fit-all then fits nothing."""
+    """Turn the warehouse back into a schema-0002 one (ids and data_hash from the source's
+    content hash, none of what 0003-0005 add), reopen: the migrations restore the same ids
+    and ARE, and fit-all then fits nothing."""
     new_ids = law_ids(db)
     are_before = query(db, _ARE)
     rows = query(db, "SELECT l.*, s.content_hash FROM laws l JOIN families f USING (family) "
@@ -59,8 +60,14 @@ def test_a_warehouse_keyed_by_source_hash_is_rekeyed_on_open(db, tmp_path):
         rename_laws(db, to_legacy)
         db.execute("ALTER TABLE laws DROP COLUMN unidentified")
         db.execute("DROP TABLE _meta_rekeyed_laws")
-        db.execute("DELETE FROM _meta_migrations WHERE name = '0003_law_identity'")
+        db.execute("ALTER TABLE families DROP COLUMN origin")
+        db.execute("ALTER TABLE families DROP COLUMN target")
+        db.execute("DROP TABLE hyperparameters")
+        db.execute("DELETE FROM _meta_migrations WHERE name > '0002_laws'")
     db.close()
+    with pytest.raises(MetaError, match="needs schema migrations 0003_law_identity, "
+                                        "0004_user_runs, 0005_refit_zero_scale_laws; open it"):
+        warehouse.connect(tmp_path / "w.duckdb", read_only=True)
 
     con = warehouse.connect(tmp_path / "w.duckdb")
     assert law_ids(con) == new_ids

@@ -7,7 +7,7 @@ from pathlib import Path
 import duckdb
 
 from warehouse.errors import MetaError, WarehouseLocked
-from warehouse.migrate import migrate
+from warehouse.migrate import migrate, pending
 
 # Set when the database is opened, then locked: no SQL can turn extension downloads or
 # auto-loading back on, so no query reaches the network (there is no httpfs; a URL in
@@ -59,4 +59,10 @@ def connect(path: str | Path, *, read_only: bool = False) -> duckdb.DuckDBPyConn
     con.execute("SET enable_progress_bar = false")  # it would draw on the user's terminal
     if not read_only:
         migrate(con)
+        return con
+    missing = pending(con)
+    if missing:
+        con.close()
+        raise MetaError(f"Warehouse {path} needs schema migrations {', '.join(missing)}; open "
+                        "it once for writing (meta ingest or meta fit-all) to apply them.")
     return con

@@ -27,7 +27,7 @@ from warehouse.sql import query
 # its log is fitted). Pythia's step-0 checkpoints (tokens = 0) are the rows this leaves out.
 FAMILY_POINTS = """
 SELECT p.family, p.model_id, p.checkpoint_id, p.num_params::DOUBLE AS num_params,
-       p.tokens, p.flops, p.perf, f.target,
+       p.tokens, p.flops, p.perf,
        (p.num_params > 0 AND p.tokens > 0 AND isfinite(p.perf) AND p.perf > 0) AS usable
 FROM perf p
 JOIN families f USING (family)
@@ -49,9 +49,9 @@ DIGITS = 12  # significant digits of the numbers digested (DuckDB's avg may vary
 def family_points(
     con: duckdb.DuckDBPyConnection, names: Sequence[str] | None = None
 ) -> pl.DataFrame:
-    """The points of every scaled family (or those named), with the family's named
-    ``target`` (``families.target``) and a ``usable`` column: false for a row the laws leave
-    out (a non-positive size or tokens, a non-finite or non-positive perf)."""
+    """The points of every scaled family (or those named), with a ``usable`` column: false
+    for a row the laws leave out (a non-positive size or tokens, a non-finite or non-positive
+    perf). The query reads only what schema 0003 had: migration 0003 runs it."""
     wanted = list(names) if names else None
     return query(con, FAMILY_POINTS, [wanted, wanted])
 

@@ -53,6 +53,27 @@ def delete_stale(con: duckdb.DuckDBPyConnection, hashes: Mapping[str, str]) -> i
     return n
 
 
+def delete_unplanned(con: duckdb.DuckDBPyConnection, scope: pl.DataFrame,
+                     planned: set[str]) -> int:
+    """Delete the laws of the ``(family, study, estimator)`` combinations in ``scope`` whose
+    id is not in ``planned`` (a study that no longer makes them); returns how many."""
+    if scope.is_empty():
+        return 0
+    con.register("_scope", scope.to_arrow())
+    con.register("_planned", pl.DataFrame({"law_id": sorted(planned)},
+                                          schema={"law_id": pl.String}).to_arrow())
+    gone = ("SELECT l.law_id FROM laws l JOIN _scope s USING (family, study, estimator) "
+            "WHERE l.law_id NOT IN (SELECT law_id FROM _planned)")
+    n = one(con, f"SELECT count(*) FROM ({gone})")[0]
+    if n:
+        with transaction(con):
+            con.execute(f"DELETE FROM predictions WHERE law_id IN ({gone})")
+            con.execute(f"DELETE FROM laws WHERE law_id IN ({gone})")
+    con.unregister("_scope")
+    con.unregister("_planned")
+    return n
+
+
 def update_statuses(con: duckdb.DuckDBPyConnection, changes: pl.DataFrame) -> None:
     """Set ``status`` and ``unidentified`` of the laws in ``changes`` (``law_id, status,
     unidentified``), and clear the predictions of those whose status is now a failure

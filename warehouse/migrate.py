@@ -29,6 +29,14 @@ def applied(con: duckdb.DuckDBPyConnection) -> list[tuple[str, object]]:
     return con.execute("SELECT name, applied_at FROM _meta_migrations ORDER BY name").fetchall()
 
 
+def pending(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The migrations not yet applied to the warehouse (all of them for an empty file)."""
+    known = con.execute("SELECT count(*) FROM information_schema.tables "
+                        "WHERE table_name = '_meta_migrations'").fetchone()[0]
+    done = {name for name, _ in applied(con)} if known else set()
+    return [name for name, _ in migration_files() if name not in done]
+
+
 def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Apply pending migrations, then re-create the views. Returns the names applied now."""
     con.execute(

@@ -28,7 +28,7 @@ from analyses.laws.identify import FITTED, base_params, failures, unidentified
 from warehouse import identity
 from warehouse.families import require_families
 from warehouse.identity import POINT_COLUMNS, data_hash, family_points
-from warehouse.laws import delete_stale, law_ids, update_statuses, write_laws
+from warehouse.laws import delete_stale, delete_unplanned, law_ids, update_statuses, write_laws
 from warehouse.sql import query
 
 CHINCHILLA = ("E", "A", "B", "alpha", "beta")
@@ -50,13 +50,14 @@ def load_families(
     ``Family.dropped`` counts the points left out (:data:`warehouse.identity.FAMILY_POINTS`).
     """
     df = family_points(con, names)
+    targets = dict(con.execute("SELECT family, target FROM families").fetchall())
     families = []
     for (name,), part in df.group_by("family", maintain_order=True):
         usable = part.filter("usable").select(POINT_COLUMNS)
         if usable.height:
             families.append(Family(name, usable, data_hash(usable),
                                    dropped=part.height - usable.height,
-                                   named_target=part["target"][0], runs=runs))
+                                   named_target=targets.get(name), runs=runs))
     return families
 
 
@@ -260,6 +261,17 @@ class _Inline:
         return map(fn, items)
 
 
+def _scope(families: Sequence[Family], studies: Sequence[str],
+           estimators: Sequence[str] | None) -> pl.DataFrame:
+    """Every (family, study, estimator) a run of fit-all plans laws for: laws stored under
+    them that the plan no longer makes are out of date."""
+    rows = [(f.name, name, est) for f in families for name in studies
+            for est in get_study(name).estimators
+            if estimators is None or est in estimators or est in BASELINES]
+    return pl.DataFrame(rows, schema={"family": pl.String, "study": pl.String,
+                                      "estimator": pl.String}, orient="row")
+
+
 _STORED = """
 SELECT law_id, status, unidentified, objective, params.E, params.A, params.B, params.alpha,
        params.beta
@@ -318,7 +330,8 @@ def fit_all(
 
     Laws already in the warehouse (same id) are kept, not refitted, and judged again
     (:func:`judge`): a status that the current rules change is updated; laws fitted on an
-    older version of a family's data are deleted first. Each chunk of up to ``CHUNK`` laws is
+    older version of a family's data, and laws of the studies run that the plan no longer
+    makes (a protocol change), are deleted first. Each chunk of up to ``CHUNK`` laws is
     written in one transaction, so an interrupted run keeps what it finished. Chunks hold
     laws of one form and estimator with similar numbers of points (padding costs time), and
     ``jobs`` processes fit them. ``runs="all"`` studies every run of a hyperparameter sweep,
@@ -335,6 +348,8 @@ def fit_all(
     loaded = load_families(con, families, runs=runs)
     stale = delete_stale(con, {f.name: f.data_hash for f in loaded})
     everything, skipped = plan(loaded, studies, estimators)
+    stale += delete_unplanned(con, _scope(loaded, studies, estimators),
+                              {p.law_id for p in everything})
     done_ids = law_ids(con)
     changes = judge(con, [p for p in everything if p.law_id in done_ids])
     update_statuses(con, changes)

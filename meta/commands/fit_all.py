@@ -67,7 +67,7 @@ def _progress(start: float):
 )
 @click.option("--runs", type=click.Choice(["best", "all"]), default="best", show_default=True,
               help="Study each hyperparameter sweep's best run (lowest final loss), or every "
-                   "run; laws of both settings are kept side by side.")
+                   "run (a family's laws of the other setting are replaced).")
 @click.option("--no-report", is_flag=True, help="Fit only; write no report.")
 @click.option("--verbose", "-v", is_flag=True,
               help="Name the families skipped (and why) and the points left out.")

@@ -12,8 +12,8 @@ import pytest
 import warehouse
 from ingest.run import ingest
 from warehouse import write
-from warehouse.migrate import applied, migrate
 from warehouse.errors import CorruptInput, MetaError, WarehouseLocked
+from warehouse.migrate import applied, migrate
 from warehouse.status import digest
 
 

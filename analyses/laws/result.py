@@ -116,9 +116,9 @@ class FitResult:
 
         Keys: ``law`` (the batch key or index), ``form``, ``estimator``, ``params``
         (name -> value), ``status``, ``unidentified``, ``objective``, ``n_points``,
-        ``n_params``, ``n_iter``, ``seconds`` (the batch's wall time shared equally), ``start``, ``settings``, and with
-        bootstrap draws ``bse``, ``ci_low``, ``ci_high`` and ``bootstrap_seed``. Non-finite
-        numbers become ``None``.
+        ``n_params``, ``n_iter``, ``seconds`` (the batch's wall time shared equally),
+        ``start``, ``settings``, and with bootstrap draws ``bse``, ``ci_low``, ``ci_high``
+        and ``bootstrap_seed``. Non-finite numbers become ``None``.
         """
         rows = []
         for i in range(self.n_laws):

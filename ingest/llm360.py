@@ -111,6 +111,8 @@ def _k2(data_root: Path) -> tuple[dict, pl.DataFrame]:
         integer=("index", "Step"), required=("index", "Step", "tokens_seen", K2_LOSS),
     )
     n = df.height
+    if n < 2:
+        raise BadRow(relpath(path, data_root), 2, "expected two or more rows to space tokens over")
     first_bad(df, pl.col("index") != pl.int_range(n), "index is not the row number")
     even = pl.col("index") * (K2_TOKENS / (n - 1))
     first_bad(

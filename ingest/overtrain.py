@@ -56,6 +56,7 @@ from ingest.base import (
     SourceInfo,
     conform,
     frame,
+    json_error,
     read_csv,
     relpath,
     require,
@@ -100,7 +101,7 @@ class _Json:
         try:
             self.doc = orjson.loads(self.raw)
         except orjson.JSONDecodeError as e:
-            raise BadRow(self.name, e.lineno, f"not valid JSON ({e})") from None
+            raise BadRow(self.name, e.lineno, json_error(e)) from None
         if not isinstance(self.doc, dict):
             raise BadRow(self.name, 1, "expected a JSON object")
 

@@ -187,7 +187,7 @@ def test_small_copy_loads(small_root: Path):
 def test_truncated_file_names_it(small_root: Path):
     path = small_root / V1
     path.write_bytes(path.read_bytes()[:500])
-    with pytest.raises(MetaError, match=f"^{V1}: not valid JSON"):
+    with pytest.raises(MetaError, match=rf"^{V1}, line \d+: not valid JSON"):
         pythia.load(small_root)
 
 

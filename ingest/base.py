@@ -78,6 +78,8 @@ POINT_SCHEMA: dict[str, pl.DataType] = {
     "task": pl.String,
     "shots": pl.Int64,
     "stderr": pl.Float64,
+    "lo": pl.Float64,
+    "hi": pl.Float64,
     "flag": pl.String,
     "file": pl.String,
     "row": pl.Int64,
@@ -101,9 +103,12 @@ class SourceData:
         One row per (checkpoint, metric) value (``POINT_SCHEMA``), long format; a checkpoint is
         identified by ``model_id`` and ``step`` (or ``tokens`` where there is no step). Rows
         with a null ``value`` are dropped; ``file``/``row`` say where each value was read.
-        ``flag`` (null for almost every value) says why a value that upstream publishes
-        outside the range of its kind is kept (``ingest.normalize.DOMAINS``); it is not
-        stored per value but summed up in the model's ``flag``.
+        ``lo``/``hi`` (optional) narrow the range a value must lie in below that of its
+        kind (``ingest.normalize.DOMAINS``) where the loader knows the metric's scale (a
+        percentage, a chance-normalised score at most 1). ``flag`` (null for almost every
+        value) says why a value that upstream publishes outside its range is kept; it is
+        not stored per value but summed up in the model's ``flag``. None of the three is
+        written to the warehouse.
     n_files : int
         Number of input files read.
     """

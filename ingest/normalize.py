@@ -2,7 +2,8 @@
 
 Every check that names a file and line lives here, once, for all loaders: sizes that are not
 finite positive counts, negative or non-finite steps, tokens and FLOPs, non-finite values,
-values outside the range of their kind (:data:`DOMAINS`), unknown kinds, dangling references,
+values outside the range of their kind (:data:`DOMAINS`) or the narrower scale a loader
+gives a metric (a percentage, a chance-normalised score), unknown kinds, dangling references,
 duplicate values and checkpoints whose tokens disagree between metrics.
 
 A value that upstream publishes outside its kind's range on purpose (an artefact the loader
@@ -40,6 +41,8 @@ DOMAINS: dict[str, tuple[float, float, str]] = {
 
 
 def _span(lo: float, hi: float) -> str:
+    if math.isinf(lo):
+        return f"at most {hi:g}"
     return f"at least {lo:g}" if math.isinf(hi) else f"between {lo:g} and {hi:g}"
 
 
@@ -83,14 +86,21 @@ def check_models(models: pl.DataFrame, families: pl.DataFrame) -> None:
     _first_bad(models, ~pl.col("family").is_in(known.implode()), "family is not declared")
 
 
-def out_of_domain() -> pl.Expr:
-    """Whether a point's value lies outside the range of its kind (:data:`DOMAINS`)."""
+def _bounds() -> tuple[pl.Expr, pl.Expr]:
+    """The range of each point: its kind's (:data:`DOMAINS`), narrowed by the point's own
+    ``lo``/``hi`` where the loader gives them (a loader cannot widen it)."""
     lo = pl.col("kind").replace_strict(
         {k: d[0] for k, d in DOMAINS.items()}, default=-math.inf, return_dtype=pl.Float64
     )
     hi = pl.col("kind").replace_strict(
         {k: d[1] for k, d in DOMAINS.items()}, default=math.inf, return_dtype=pl.Float64
     )
+    return pl.max_horizontal(lo, pl.col("lo")), pl.min_horizontal(hi, pl.col("hi"))
+
+
+def out_of_domain() -> pl.Expr:
+    """Whether a point's value lies outside its range (its kind's, or its own narrower one)."""
+    lo, hi = _bounds()
     return (pl.col("value") < lo) | (pl.col("value") > hi)
 
 
@@ -104,14 +114,19 @@ def check_points(points: pl.DataFrame, models: pl.DataFrame) -> None:
             _first_bad(points, pl.col(column).is_infinite(), f"{column} is not finite")
     _first_bad(points, ~pl.col("value").is_finite(), "value is not finite", "value")
     _first_bad(points, ~pl.col("kind").is_in(sorted(KINDS)), "metric kind is unknown")
-    bad = points.filter(out_of_domain() & pl.col("flag").is_null())
+    lo, hi = _bounds()
+    bad = points.filter(out_of_domain() & pl.col("flag").is_null()).with_columns(
+        _lo=lo, _hi=hi
+    )
     if bad.height:
         r = bad.row(0, named=True)
-        lo, hi, what = DOMAINS[r["kind"]]
+        if r["kind"] in DOMAINS and (r["_lo"], r["_hi"]) == DOMAINS[r["kind"]][:2]:
+            what = f"{DOMAINS[r['kind']][2]} (kind {r['kind']}) is"
+        else:
+            what = "its scale is"
         raise BadRow(
             r["file"], r["row"],
-            f"{r['metric']} is {r['value']:g}, but {what} (kind {r['kind']}) is "
-            f"{_span(lo, hi)}",
+            f"{r['metric']} is {r['value']:g}, but {what} {_span(r['_lo'], r['_hi'])}",
         )
     _first_bad(points, pl.col("stderr") < 0, "stderr is negative", "stderr")
     _first_bad(points, ~pl.col("stderr").is_finite(), "stderr is not finite", "stderr")

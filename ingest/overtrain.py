@@ -221,9 +221,9 @@ def _read_eval(js: _Json, shots: dict[str, int]) -> list[dict]:
     for key, value in js.doc.items():
         if key.endswith("_centered"):
             line = js.line(key)
-            points.append({
+            points.append({  # centred on chance: at most 1, below 0 under chance
                 "metric": key, "value": js.number(value, key, line), "kind": "score",
-                "file": js.name, "row": line,
+                "hi": 1.0, "file": js.name, "row": line,
             })
     return points
 

@@ -223,3 +223,21 @@ def test_a_source_without_values_is_refused():
     d = source()
     with pytest.raises(MetaError, match="Source 's' read 2 file"):
         normalize("s", SourceData(d.families, d.models, d.points.clear(), 2))
+
+
+@pytest.mark.parametrize("values, message", [
+    ({"kind": "score", "value": 1.5, "hi": 1.0}, "loss is 1.5, but its scale is at most 1"),
+    ({"kind": "score", "value": -3.0, "lo": 0.0, "hi": 100.0},
+     "loss is -3, but its scale is between 0 and 100"),
+    # a loader's scale narrows the kind's range and never widens it
+    ({"kind": "acc", "value": 0.9, "lo": 0.0, "hi": 0.5}, "loss is 0.9, but its scale is "
+     "between 0 and 0.5"),
+    ({"kind": "acc", "value": 1.5, "lo": -5.0, "hi": 5.0},
+     "loss is 1.5, but an accuracy (kind acc) is between 0 and 1"),
+])
+def test_a_loaders_scale_narrows_the_range(values, message):
+    with pytest.raises(BadRow) as e:
+        normalize("s", with_row(source(), "points", 4, **values))
+    assert str(e.value) == f"p.csv, line 6: {message}"
+    ok = with_row(source(), "points", 4, kind="score", value=-0.5, hi=1.0)
+    assert -0.5 in normalize("s", ok)["metrics"]["value"].to_list()

@@ -112,8 +112,21 @@ def check_points(points: pl.DataFrame, models: pl.DataFrame) -> None:
         if column != "step":
             _first_bad(points, pl.col(column).is_nan(), f"{column} is not a number")
             _first_bad(points, pl.col(column).is_infinite(), f"{column} is not finite")
-    _first_bad(points, ~pl.col("value").is_finite(), "value is not finite", "value")
     _first_bad(points, ~pl.col("kind").is_in(sorted(KINDS)), "metric kind is unknown")
+    check_values(points)
+    _first_bad(points, pl.col("stderr") < 0, "stderr is negative", "stderr")
+    _first_bad(points, ~pl.col("stderr").is_finite(), "stderr is not finite", "stderr")
+    _first_bad(points, pl.col("shots") < 0, "shots is negative", "shots")
+    _first_bad(
+        points, ~pl.col("model_id").is_in(models["model_id"].implode()), "model is not declared"
+    )
+
+
+def check_values(points: pl.DataFrame) -> None:
+    """Every value finite and within its range (its kind's, or the loader's narrower scale),
+    unless its point carries a ``flag``; a loader may call this on values it reads but does
+    not keep (repeats), so that damage there is not passed over either."""
+    _first_bad(points, ~pl.col("value").is_finite(), "value is not finite", "value")
     lo, hi = _bounds()
     bad = points.filter(out_of_domain() & pl.col("flag").is_null()).with_columns(
         _lo=lo, _hi=hi
@@ -128,12 +141,6 @@ def check_points(points: pl.DataFrame, models: pl.DataFrame) -> None:
             r["file"], r["row"],
             f"{r['metric']} is {r['value']:g}, but {what} {_span(r['_lo'], r['_hi'])}",
         )
-    _first_bad(points, pl.col("stderr") < 0, "stderr is negative", "stderr")
-    _first_bad(points, ~pl.col("stderr").is_finite(), "stderr is not finite", "stderr")
-    _first_bad(points, pl.col("shots") < 0, "shots is negative", "shots")
-    _first_bad(
-        points, ~pl.col("model_id").is_in(models["model_id"].implode()), "model is not declared"
-    )
 
 
 def kept_out_of_domain(points: pl.DataFrame) -> pl.DataFrame:

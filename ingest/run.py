@@ -21,7 +21,7 @@ from ingest.normalize import normalize
 from warehouse.errors import CorruptInput, MissingInput
 
 # Code whose change must reload every source, besides the loader's own module.
-_SHARED_CODE = ("ingest.base", "ingest.normalize")
+_SHARED_CODE = ("ingest.base", "ingest.normalize", "ingest.safepickle")
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ warehouse. ``ingest.normalize`` validates them and derives the warehouse tables.
 from __future__ import annotations
 
 import csv
+import io
 import math
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -77,6 +78,9 @@ POINT_SCHEMA: dict[str, pl.DataType] = {
     "task": pl.String,
     "shots": pl.Int64,
     "stderr": pl.Float64,
+    "lo": pl.Float64,
+    "hi": pl.Float64,
+    "flag": pl.String,
     "file": pl.String,
     "row": pl.Int64,
 }
@@ -99,6 +103,12 @@ class SourceData:
         One row per (checkpoint, metric) value (``POINT_SCHEMA``), long format; a checkpoint is
         identified by ``model_id`` and ``step`` (or ``tokens`` where there is no step). Rows
         with a null ``value`` are dropped; ``file``/``row`` say where each value was read.
+        ``lo``/``hi`` (optional) narrow the range a value must lie in below that of its
+        kind (``ingest.normalize.DOMAINS``) where the loader knows the metric's scale (a
+        percentage, a chance-normalised score at most 1). ``flag`` (null for almost every
+        value) says why a value that upstream publishes outside its range is kept; it is
+        not stored per value but summed up in the model's ``flag``. None of the three is
+        written to the warehouse.
     n_files : int
         Number of input files read.
     """
@@ -140,7 +150,7 @@ def parse_float(text: str, path: str, row: int, column: str) -> float | None:
         raise BadRow(path, row, f"{column} is not a number ({text!r})") from None
     if math.isinf(value):
         raise BadRow(path, row, f"{column} is infinite ({text!r})")
-    return value
+    return None if math.isnan(value) else value  # '-nan': missing, as 'nan' is
 
 
 def parse_int(text: str, path: str, row: int, column: str) -> int | None:
@@ -197,6 +207,41 @@ def _records(
     return header, records
 
 
+_BOM = b"\xef\xbb\xbf"
+
+
+def read_text(path: Path, name: str) -> str:
+    """The text of a UTF-8 file (a leading byte-order mark dropped).
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+    name : str
+        The file as messages name it (relative to the data root).
+
+    Raises
+    ------
+    BadRow
+        A byte sequence that is not UTF-8, or a NUL byte (binary data), naming its line.
+    """
+    data = require(path).read_bytes()
+    body = data[len(_BOM):] if data.startswith(_BOM) else data
+    nul = body.find(b"\0")
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as e:
+        at = e.start if nul < 0 else min(e.start, nul)
+    else:
+        if nul < 0:
+            return text
+        at = nul
+    line = body.count(b"\n", 0, at) + 1
+    column = at - (body.rfind(b"\n", 0, at) + 1) + 1
+    what = "a NUL byte (binary data)" if at == nul else f"byte 0x{body[at]:02x}, which is not UTF-8"
+    raise BadRow(name, line, f"{what} at column {column}; the file must be UTF-8 text")
+
+
 def read_csv(
     path: Path,
     *,
@@ -230,18 +275,23 @@ def read_csv(
     Raises
     ------
     BadRow
-        A record with the wrong number of fields or a quoted field that the end of the file
-        cuts off (a truncated file), a missing required column or value, or a value in a
-        numeric column that is not a number.
+        Bytes that are not UTF-8 text, an empty file or one with a header and no data rows (a
+        source never silently loses a file), a record with the wrong number of fields or a
+        quoted field that the end of the file cuts off (a truncated file), a missing required
+        column or value, or a value in a numeric column that is not a finite number.
     """
     name = relpath(require(path), data_root)
-    with path.open(newline="", encoding="utf-8-sig") as f:
-        # strict: a quoted field that the end of the file cuts off is an error, not a value
-        reader = csv.reader(f, strict=True)
-        try:
-            header, records = _records(reader, name, header, required, skip_rows)
-        except csv.Error as e:
-            raise BadRow(name, reader.line_num, f"not valid CSV ({e}; truncated?)") from None
+    text = read_text(path, name)
+    if not text.strip():
+        raise BadRow(name, 1, "the file is empty")
+    # strict: a quoted field that the end of the file cuts off is an error, not a value
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        header, records = _records(reader, name, header, required, skip_rows)
+    except csv.Error as e:
+        raise BadRow(name, reader.line_num, f"not valid CSV ({e}; truncated?)") from None
+    if not records:
+        raise BadRow(name, reader.line_num, "the file has no data rows after its header")
     integers = set(integer)
     is_numeric = numeric if callable(numeric) else set(numeric).__contains__
     lines = [line for line, _ in records]
@@ -269,25 +319,58 @@ def read_csv(
     return pl.DataFrame(columns, schema=schema).with_columns(file=pl.lit(name))
 
 
+def json_error(e: orjson.JSONDecodeError) -> str:
+    """The reason of a JSON error without its position (the message names the line)."""
+    return f"not valid JSON ({e.msg} at column {e.colno})"
+
+
 def read_json(path: Path, *, data_root: Path) -> object:
-    """Parse a JSON file; a malformed one is a BadRow naming it."""
+    """Parse a JSON file; a malformed one (not UTF-8, empty, cut short, an infinite number) is
+    a BadRow naming it and the line."""
     require(path)
     try:
         return orjson.loads(path.read_bytes())
     except orjson.JSONDecodeError as e:
-        raise BadRow(relpath(path, data_root), None, f"not valid JSON ({e})") from None
+        raise BadRow(relpath(path, data_root), e.lineno, json_error(e)) from None
 
 
 def read_jsonl(path: Path, name: str) -> Iterator[tuple[int, object]]:
     """(line number, parsed object) for every non-blank line of a JSON-lines file; a line that
-    is not valid JSON is a BadRow naming ``name`` and the line."""
-    for line, raw in enumerate(path.read_bytes().splitlines(), start=1):
+    is not valid JSON is a BadRow naming ``name`` and the line, and so is a file without a
+    line."""
+    empty = True
+    for line, raw in enumerate(require(path).read_bytes().splitlines(), start=1):
         if not raw.strip():
             continue
+        empty = False
         try:
             yield line, orjson.loads(raw)
         except orjson.JSONDecodeError as e:
-            raise BadRow(name, line, f"not valid JSON ({e})") from None
+            raise BadRow(name, line, json_error(e)) from None
+    if empty:
+        raise BadRow(name, 1, "the file is empty")
+
+
+def read_xlsx(path: Path, *, data_root: Path, columns: int) -> list[tuple]:
+    """The rows (values of the first ``columns`` columns) of a workbook's first sheet.
+
+    Raises
+    ------
+    BadRow
+        A file that is not a readable workbook: not a zip, cut short, a damaged member.
+    """
+    import openpyxl  # only the spreadsheet inputs need it
+
+    name = relpath(require(path), data_root)
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        try:
+            return list(book.worksheets[0].iter_rows(max_col=columns, values_only=True))
+        finally:
+            book.close()
+    except Exception as e:  # a damaged zip or XML raises whatever zipfile, zlib or XML raise
+        reason = " ".join(f"{type(e).__name__}: {e}".split())[:200]
+        raise BadRow(name, None, f"not a readable .xlsx file ({reason})") from None
 
 
 def metric_kind(name: str) -> str:
@@ -318,17 +401,28 @@ _SIZE = re.compile(r"^\s*([0-9]*\.?[0-9]+)\s*([kmbt]?)\s*$", re.IGNORECASE)
 _SCALE = {"": 1, "k": 1e3, "m": 1e6, "b": 1e9, "t": 1e12}
 
 
-def parse_size(text: str | float | int, path: str, row: int | None, column: str) -> float:
-    """A count from '2.8B', '70m', '125M', '1e9' or a number (the Hitchhiker ``to_int``)."""
-    if isinstance(text, int | float):
-        return float(text)
-    m = _SIZE.match(text)
-    if m:
-        return float(m.group(1)) * _SCALE[m.group(2).lower()]
+def parse_size(
+    text: str | float | int, path: str, row: int | None, column: str, *, positive: bool = False
+) -> float:
+    """A count from '2.8B', '70m', '125M', '1e9' or a number (the Hitchhiker ``to_int``).
+
+    Raises
+    ------
+    BadRow
+        Text that is not a size, or a size that is not a finite, non-negative number (a
+        positive one with ``positive``).
+    """
+    if isinstance(text, bool) or not isinstance(text, str | int | float):
+        raise BadRow(path, row, f"{column} is not a size ({text!r})")
+    m = _SIZE.match(text) if isinstance(text, str) else None
     try:
-        return float(text)
-    except ValueError:
+        value = float(m.group(1)) * _SCALE[m.group(2).lower()] if m else float(text)
+    except (ValueError, OverflowError):
         raise BadRow(path, row, f"{column} is not a size ({text!r})") from None
+    if not math.isfinite(value) or value < 0 or (positive and value == 0):
+        what = "positive" if positive else "non-negative"
+        raise BadRow(path, row, f"{column} is not a finite, {what} count ({text!r})")
+    return value
 
 
 _UNITS = ((1e18, "E"), (1e15, "P"), (1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "K"))

@@ -5,9 +5,10 @@
 column per domain (SlimPajama's frames also carry ``avg``); ``ratios.pkl`` map the same names
 to a pandas Series of domain weights. Every run is one 280M-parameter decoder.
 
-**These are third-party pickles and are never unpickled.** :class:`SafeUnpickler` resolves only
-the exact numpy/pandas globals these files name, and maps each to a small inert stand-in that
-records its arguments and state; :func:`decode` then rebuilds plain numpy arrays from the
+**These are third-party pickles and are never unpickled.** :func:`safe_load` (on
+:mod:`ingest.safepickle`'s bounded stack machine) resolves only the exact numpy/pandas globals
+these files name, and maps each to a small inert stand-in that records its arguments and
+state; :func:`decode` then rebuilds plain numpy arrays from the
 recorded raw bytes (``numpy.frombuffer``). No pandas or numpy reconstruction code runs, pandas
 need not be installed, and a pickle naming any other global (``os.system``, ...) is refused
 with a :class:`~warehouse.errors.BadRow` naming the file.
@@ -35,14 +36,14 @@ raw values; the Hitchhiker ``perf`` is the mean of their log2. The metric names 
 
 from __future__ import annotations
 
-import io
-import pickle
+import math
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 
 from ingest.base import FAMILY_SCHEMA, POINT_SCHEMA, SourceData, SourceInfo, frame, relpath, require
+from ingest.safepickle import MAX_BYTES, safe_loads
 from warehouse.errors import BadRow
 
 SOURCE = SourceInfo(
@@ -178,32 +179,15 @@ ALLOWED: dict[tuple[str, str], object] = {
 }
 
 
-class SafeUnpickler(pickle.Unpickler):
-    """An unpickler that resolves only :data:`ALLOWED` globals, to inert stand-ins.
-
-    Every callable a pickle can invoke (``REDUCE``, ``NEWOBJ``, ``BUILD`` via ``__setstate__``,
-    extension codes) is obtained through :meth:`find_class`, so a pickle can only build the
-    stand-ins above, builtin containers and scalars. Persistent ids are refused by the base
-    class.
-    """
-
-    def __init__(self, file: io.BytesIO, name: str):
-        super().__init__(file)
-        self.name = name
-
-    def find_class(self, module: str, name: str) -> object:
-        try:
-            return ALLOWED[(module, name)]
-        except KeyError:
-            raise BadRow(
-                self.name, None,
-                f"the pickle names {module}.{name}, which the safe reader does not allow "
-                "(only the numpy/pandas pieces of a DataFrame or Series are allowed)",
-            ) from None
+HINT = " (only the numpy/pandas pieces of a DataFrame or Series are allowed)"
 
 
 def safe_load(path: Path, data_root: Path) -> object:
     """The stand-in tree of a pickle file, or a BadRow naming it if it is not a valid one.
+
+    The pickle is never unpickled: :func:`ingest.safepickle.safe_loads` runs its opcodes on a
+    bounded stack machine that can only build :data:`ALLOWED` stand-ins, builtin containers
+    and scalars, no deeper than ``MAX_DEPTH`` and without self-references.
 
     Parameters
     ----------
@@ -215,21 +199,22 @@ def safe_load(path: Path, data_root: Path) -> object:
     Raises
     ------
     BadRow
-        A forbidden global, or a pickle that is truncated or malformed.
+        A forbidden global, a pickle that is too large, too deep or self-referencing, or one
+        that is truncated or malformed.
     """
     name = relpath(require(path), data_root)
-    try:
-        return SafeUnpickler(io.BytesIO(path.read_bytes()), name).load()
-    except BadRow:
-        raise
-    except Exception as e:  # any malformed stream: truncated, bad opcode, wrong arity, ...
-        raise BadRow(name, None, f"not a readable pickle ({type(e).__name__}: {e})") from None
+    size = path.stat().st_size
+    if size > MAX_BYTES:
+        raise BadRow(name, None, f"the pickle is {size:,} bytes; the safe reader reads at most "
+                                 f"{MAX_BYTES:,}")
+    return safe_loads(path.read_bytes(), name, ALLOWED, hint=HINT)
 
 
 # ---------------------------------------------------------------------------------------------
 # Decoding the stand-ins into numpy arrays and plain dicts.
 
 _NUMERIC_KINDS = frozenset("fiub")
+LABELS = (str, int, float, bool, type(None))  # what an object array (column names) may hold
 
 
 def _array(obj: object, where: str) -> np.ndarray | list:
@@ -237,19 +222,25 @@ def _array(obj: object, where: str) -> np.ndarray | list:
     if not isinstance(obj, _Array) or not isinstance(obj.state, tuple) or len(obj.state) != 5:
         raise ValueError(f"{where}: expected a numpy array")
     _, shape, dtype, fortran, raw = obj.state
-    if not isinstance(dtype, _DType) or not isinstance(shape, tuple):
+    # Only plain ints and strings reach numpy: it would walk any nested structure it is given
+    # (a shape or an object array of shared tuples is 2**depth steps).
+    if (not isinstance(dtype, _DType) or not isinstance(dtype.code, str)
+            or not isinstance(shape, tuple) or len(shape) > 32
+            or not all(type(d) is int and 0 <= d < 2**40 for d in shape)):
         raise ValueError(f"{where}: malformed numpy array")
-    n = int(np.prod(shape, dtype=np.int64)) if shape else 1
+    n = math.prod(shape)
     if dtype.code == "O8":
         if not isinstance(raw, list) or len(raw) != n:
             raise ValueError(f"{where}: object array of the wrong length")
+        if not all(isinstance(x, LABELS) for x in raw):
+            raise ValueError(f"{where}: object array of something other than labels")
         return raw
     byteorder = dtype.state[1] if isinstance(dtype.state, tuple) and len(dtype.state) > 1 else "="
-    if byteorder not in ("<", ">", "=", "|") or not isinstance(dtype.code, str):
-        raise ValueError(f"{where}: unsupported dtype {dtype.code!r}")
+    if not isinstance(byteorder, str) or byteorder not in ("<", ">", "=", "|"):
+        raise ValueError(f"{where}: unsupported dtype {dtype.code!r:.20}")
     dt = np.dtype((byteorder if byteorder != "|" else "") + dtype.code)
     if dt.kind not in _NUMERIC_KINDS or not isinstance(raw, bytes) or len(raw) != n * dt.itemsize:
-        raise ValueError(f"{where}: unsupported or truncated {dtype.code!r} data")
+        raise ValueError(f"{where}: unsupported or truncated {dtype.code!r:.20} data")
     return np.frombuffer(raw, dtype=dt).reshape(shape, order="F" if fortran else "C")
 
 
@@ -329,8 +320,8 @@ def decode(path: Path, data_root: Path, kind: str) -> dict[str, object]:
         raise BadRow(name, None, "expected a pickled dict of pandas objects")
     try:
         if kind == "frame":
-            return {str(k): decode_frame(v, f"entry {k!r}") for k, v in obj.items()}
-        return {str(k): decode_series(v, f"entry {k!r}") for k, v in obj.items()}
+            return {str(k): decode_frame(v, f"entry {k!r:.60}") for k, v in obj.items()}
+        return {str(k): decode_series(v, f"entry {k!r:.60}") for k, v in obj.items()}
     except (ValueError, TypeError, KeyError, AttributeError, IndexError, OverflowError) as e:
         raise BadRow(name, None, str(e)) from None
 
@@ -353,12 +344,16 @@ def _corpus(corpus: str, data_root: Path) -> tuple[list[dict], list[pl.DataFrame
     models, points = [], []
     for mixture, columns in ppls.items():
         if STEP not in columns:
-            raise BadRow(ppl_name, None, f"entry {mixture!r} has no {STEP} column")
+            raise BadRow(ppl_name, None, f"entry {mixture!r:.60} has no {STEP} column")
         if mixture not in ratios:
-            raise BadRow(ratio_name, None, f"no domain weights for mixture {mixture!r}")
+            raise BadRow(ratio_name, None, f"no domain weights for mixture {mixture!r:.60}")
+        for domain, weight in ratios[mixture].items():
+            if not 0 <= weight <= 1:  # NaN fails too
+                raise BadRow(ratio_name, None, f"entry {mixture!r:.60}: the weight of "
+                                               f"{domain!r:.60} is {weight:g}, not in [0, 1]")
         steps = np.asarray(columns[STEP])
         if steps.dtype.kind not in "iu" and not np.all(steps == np.round(steps)):
-            raise BadRow(ppl_name, None, f"entry {mixture!r}: {STEP} is not an integer")
+            raise BadRow(ppl_name, None, f"entry {mixture!r:.60}: {STEP} is not an integer")
         family = family_name(corpus, mixture)
         model_id = f"bimix/{family}"
         models.append({

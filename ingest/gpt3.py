@@ -20,7 +20,6 @@ Each model's ``flag`` gives the number of points averaged.
 
 from __future__ import annotations
 
-import zipfile
 from pathlib import Path
 
 import polars as pl
@@ -32,8 +31,8 @@ from ingest.base import (
     frame,
     parse_size,
     read_csv,
+    read_xlsx,
     relpath,
-    require,
 )
 from warehouse.errors import BadRow
 
@@ -63,19 +62,11 @@ def read_sizes(path: Path, data_root: Path) -> dict[str, float]:
     Raises
     ------
     BadRow
-        An empty name or a size that is not a count, naming the sheet row.
+        A damaged workbook, an empty name or a size that is not a finite count, naming the
+        sheet row.
     """
-    import openpyxl  # only this loader reads Excel
-
-    name = relpath(require(path), data_root)
-    try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as e:
-        raise BadRow(name, None, f"not a readable .xlsx file ({e})") from None
-    try:
-        rows = list(book.worksheets[0].iter_rows(min_col=1, max_col=2, values_only=True))
-    finally:
-        book.close()
+    name = relpath(path, data_root)
+    rows = read_xlsx(path, data_root=data_root, columns=2)
     sizes = {}
     for line, (model, size) in enumerate(rows, start=1):
         if model is None and size is None:
@@ -84,7 +75,9 @@ def read_sizes(path: Path, data_root: Path) -> dict[str, float]:
             raise BadRow(name, line, f"model name is empty ({model!r})")
         if size is None:
             raise BadRow(name, line, "num_params is empty")
-        sizes[model.split(" or ")[0].strip()] = parse_size(size, name, line, "num_params")
+        sizes[model.split(" or ")[0].strip()] = parse_size(
+            size, name, line, "num_params", positive=True
+        )
     if not sizes:
         raise BadRow(name, None, "no model rows")
     return sizes

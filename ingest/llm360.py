@@ -111,6 +111,8 @@ def _k2(data_root: Path) -> tuple[dict, pl.DataFrame]:
         integer=("index", "Step"), required=("index", "Step", "tokens_seen", K2_LOSS),
     )
     n = df.height
+    if n < 2:
+        raise BadRow(relpath(path, data_root), 2, "expected two or more rows to space tokens over")
     first_bad(df, pl.col("index") != pl.int_range(n), "index is not the row number")
     even = pl.col("index") * (K2_TOKENS / (n - 1))
     first_bad(
@@ -145,6 +147,7 @@ def _k2(data_root: Path) -> tuple[dict, pl.DataFrame]:
             pl.col("metric").replace_strict(shots, default=None, return_dtype=pl.Int64)
         ),
         value=pl.when(is_loss).then(pl.col("value")).otherwise(pl.col("value") / 100),
+        hi=pl.when(~is_loss).then(1.0),  # percentages stored as fractions, scores too
     )
     model = {
         "model_id": model_id, "family": "llm360-K2", "num_params": 65e9, "seed": 0,
@@ -181,6 +184,7 @@ def _amber(data_root: Path) -> tuple[dict, pl.DataFrame, list[str], int]:
             value=pl.col(metric) if is_ppl else pl.col(metric) / 100,
             metric=pl.lit(metric), task=pl.lit(label),
             kind=pl.lit("ppl" if is_ppl else "score" if label in AMBER_SCORES else "acc"),
+            hi=pl.lit(None if is_ppl else 1.0, pl.Float64),  # a percentage / 100
         ))
     points = pl.concat(parts).with_columns(
         model_id=pl.lit(model_id),

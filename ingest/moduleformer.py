@@ -41,6 +41,7 @@ two ``qa4mre_2013`` results, at ST-k2 275B and 250B). Rows with no token count
 from __future__ import annotations
 
 import csv
+import io
 from pathlib import Path
 
 import polars as pl
@@ -54,6 +55,7 @@ from ingest.base import (
     metric_kind,
     parse_sizes,
     read_csv,
+    read_text,
     relpath,
     require,
     require_constant,
@@ -127,12 +129,13 @@ def _spread(column: str) -> pl.Expr:
 def _sheet_header(path: Path, data_root: Path) -> list[str]:
     """Column names from the sheet's two header lines ('wikitext' + 'ppl' -> 'wikitext ppl')."""
     name = relpath(require(path), data_root)
-    with path.open(newline="", encoding="utf-8-sig") as f:
-        reader = csv.reader(f)
-        try:
-            tasks, kinds = next(reader), next(reader)
-        except StopIteration:
-            raise BadRow(name, 1, "expected two header lines") from None
+    reader = csv.reader(io.StringIO(read_text(path, name), newline=""))
+    try:
+        tasks, kinds = next(reader), next(reader)
+    except StopIteration:
+        raise BadRow(name, 1, "expected two header lines") from None
+    except csv.Error as e:
+        raise BadRow(name, reader.line_num, f"not valid CSV ({e})") from None
     if len(tasks) != len(kinds):
         raise BadRow(name, 2, f"expected {len(tasks)} fields, found {len(kinds)} (truncated?)")
     names, task = [], ""

@@ -1,19 +1,49 @@
 """Validate a loader's frames and derive the warehouse tables from them.
 
-Every check that names a file and line lives here, once, for all loaders: negative or zero
-sizes, non-finite values, unknown kinds, dangling references, duplicate values and checkpoints
-whose tokens disagree between metrics.
+Every check that names a file and line lives here, once, for all loaders: sizes that are not
+finite positive counts, negative or non-finite steps, tokens and FLOPs, non-finite values,
+values outside the range of their kind (:data:`DOMAINS`) or the narrower scale a loader
+gives a metric (a percentage, a chance-normalised score), unknown kinds, dangling references,
+duplicate values and checkpoints whose tokens disagree between metrics.
+
+A value that upstream publishes outside its kind's range on purpose (an artefact the loader
+documents, such as t5-pile's negative training accuracy) is kept when the loader gives its
+point a ``flag`` (the reason); the model's ``models.flag`` then says how many such values it
+holds and why. Nothing else out of range is loaded.
 """
 
 from __future__ import annotations
 
+import math
+
 import polars as pl
 
 from ingest.base import FAMILY_SCHEMA, KINDS, MODEL_SCHEMA, POINT_SCHEMA, SourceData, conform
-from warehouse.errors import BadRow
+from warehouse.errors import BadRow, CorruptInput
 
 # The Hitchhiker code leaves families whose names contain these out of macro averages.
 NOT_AGGREGATED = r"interv|5sh|v0"
+
+# kind -> (lowest, highest, what a value of that kind is). Kinds not listed (score: benchmark
+# scores on scales from chance-normalised, which can be negative, to 0-100; other: learning
+# rates, compressibility, domain weights ...) only have to be finite.
+DOMAINS: dict[str, tuple[float, float, str]] = {
+    "loss": (0.0, math.inf, "a loss"),
+    "bpb": (0.0, math.inf, "a bits-per-byte value"),
+    "ppl": (1.0, math.inf, "a perplexity"),
+    "byte_ppl": (1.0, math.inf, "a perplexity"),
+    "acc": (0.0, 1.0, "an accuracy"),
+    "acc_norm": (0.0, 1.0, "a normalised accuracy"),
+    "em": (0.0, 1.0, "an exact-match rate"),
+    "f1": (0.0, 1.0, "an F1 score"),
+    "error": (0.0, 1.0, "an error rate"),
+}
+
+
+def _span(lo: float, hi: float) -> str:
+    if math.isinf(lo):
+        return f"at most {hi:g}"
+    return f"at least {lo:g}" if math.isinf(hi) else f"between {lo:g} and {hi:g}"
 
 
 def _first_bad(df: pl.DataFrame, mask: pl.Expr, reason: str, column: str | None = None) -> None:
@@ -39,29 +69,101 @@ def _no_duplicates(df: pl.DataFrame, key: list[str], what: str) -> None:
 
 
 def check_models(models: pl.DataFrame, families: pl.DataFrame) -> None:
-    """Sizes positive, ids unique, every family known."""
+    """Sizes finite positive counts, epochs finite and positive, ids unique, families known."""
     _first_bad(models, pl.col("model_id").is_null(), "model id is empty")
     _first_bad(models, pl.col("num_params") < 0, "num_params is negative", "num_params")
     _first_bad(models, pl.col("num_params") == 0, "num_params is zero")
     _first_bad(models, pl.col("num_params").is_nan(), "num_params is not a number")
+    _first_bad(models, pl.col("num_params").is_infinite(), "num_params is not finite")
+    _first_bad(
+        models, pl.col("num_params").round() < 1, "num_params is not a positive count",
+        "num_params",
+    )
     _first_bad(models, pl.col("epochs") <= 0, "epochs is not positive", "epochs")
+    _first_bad(models, ~pl.col("epochs").is_finite(), "epochs is not finite", "epochs")
     _no_duplicates(models, ["model_id"], "model id appears twice")
     known = families["family"]
     _first_bad(models, ~pl.col("family").is_in(known.implode()), "family is not declared")
 
 
+def _bounds() -> tuple[pl.Expr, pl.Expr]:
+    """The range of each point: its kind's (:data:`DOMAINS`), narrowed by the point's own
+    ``lo``/``hi`` where the loader gives them (a loader cannot widen it)."""
+    lo = pl.col("kind").replace_strict(
+        {k: d[0] for k, d in DOMAINS.items()}, default=-math.inf, return_dtype=pl.Float64
+    )
+    hi = pl.col("kind").replace_strict(
+        {k: d[1] for k, d in DOMAINS.items()}, default=math.inf, return_dtype=pl.Float64
+    )
+    return pl.max_horizontal(lo, pl.col("lo")), pl.min_horizontal(hi, pl.col("hi"))
+
+
+def out_of_domain() -> pl.Expr:
+    """Whether a point's value lies outside its range (its kind's, or its own narrower one)."""
+    lo, hi = _bounds()
+    return (pl.col("value") < lo) | (pl.col("value") > hi)
+
+
 def check_points(points: pl.DataFrame, models: pl.DataFrame) -> None:
-    """Non-negative steps, tokens and FLOPs; finite values; known kinds and models."""
+    """Non-negative, finite steps, tokens and FLOPs; finite values within the range of their
+    kind (unless flagged); finite, non-negative standard errors; known kinds and models."""
     for column in ("step", "tokens", "flops"):
         _first_bad(points, pl.col(column) < 0, f"{column} is negative", column)
         if column != "step":
             _first_bad(points, pl.col(column).is_nan(), f"{column} is not a number")
-    _first_bad(points, ~pl.col("value").is_finite(), "value is not finite", "value")
+            _first_bad(points, pl.col(column).is_infinite(), f"{column} is not finite")
     _first_bad(points, ~pl.col("kind").is_in(sorted(KINDS)), "metric kind is unknown")
+    check_values(points)
+    _first_bad(points, pl.col("stderr") < 0, "stderr is negative", "stderr")
+    _first_bad(points, ~pl.col("stderr").is_finite(), "stderr is not finite", "stderr")
     _first_bad(points, pl.col("shots") < 0, "shots is negative", "shots")
     _first_bad(
         points, ~pl.col("model_id").is_in(models["model_id"].implode()), "model is not declared"
     )
+
+
+def check_values(points: pl.DataFrame) -> None:
+    """Every value finite and within its range (its kind's, or the loader's narrower scale),
+    unless its point carries a ``flag``; a loader may call this on values it reads but does
+    not keep (repeats), so that damage there is not passed over either."""
+    _first_bad(points, ~pl.col("value").is_finite(), "value is not finite", "value")
+    lo, hi = _bounds()
+    bad = points.filter(out_of_domain() & pl.col("flag").is_null()).with_columns(
+        _lo=lo, _hi=hi
+    )
+    if bad.height:
+        r = bad.row(0, named=True)
+        if r["kind"] in DOMAINS and (r["_lo"], r["_hi"]) == DOMAINS[r["kind"]][:2]:
+            what = f"{DOMAINS[r['kind']][2]} (kind {r['kind']}) is"
+        else:
+            what = "its scale is"
+        raise BadRow(
+            r["file"], r["row"],
+            f"{r['metric']} is {r['value']:g}, but {what} {_span(r['_lo'], r['_hi'])}",
+        )
+
+
+def kept_out_of_domain(points: pl.DataFrame) -> pl.DataFrame:
+    """Per model, a sentence on the values kept outside their kind's range (``model_id``,
+    ``note``): '196 of 204 values of accuracy are outside the range of their kind, kept:
+    <the loader's reason>' (the count out of all values of those metrics)."""
+    out = out_of_domain() & pl.col("flag").is_not_null()
+    kept = points.filter(out).group_by("model_id", "flag", maintain_order=True).agg(
+        pl.len().alias("k"), pl.col("metric").unique(maintain_order=True)
+    )
+    n = (
+        kept.select("model_id", "flag", "metric").explode("metric")
+        .join(points.select("model_id", "metric"), on=["model_id", "metric"])
+        .group_by("model_id", "flag").agg(pl.len().alias("n"))
+    )
+    notes = kept.join(n, on=["model_id", "flag"], maintain_order="left").select(
+        "model_id",
+        note=pl.format(
+            "{} of {} values of {} are outside the range of their kind, kept: {}",
+            "k", "n", pl.col("metric").list.join(", "), "flag",
+        ),
+    )
+    return notes.group_by("model_id", maintain_order=True).agg(pl.col("note").str.join("; "))
 
 
 def checkpoint_ids(points: pl.DataFrame) -> pl.DataFrame:
@@ -99,8 +201,19 @@ def normalize(source: str, data: SourceData) -> dict[str, pl.DataFrame]:
     )
     points = conform(data.points, POINT_SCHEMA).filter(pl.col("value").is_not_null())
     points = points.with_columns(pl.col("shots").fill_null(0))
+    if not models.height or not points.height:
+        raise CorruptInput(
+            f"Source '{source}' read {data.n_files} file(s) but found no "
+            f"{'models' if not models.height else 'values'}; an input has lost its rows."
+        )
     check_models(models, families)
     check_points(points, models)
+    notes = kept_out_of_domain(points)
+    if notes.height:
+        models = models.join(notes, on="model_id", how="left").with_columns(
+            flag=pl.when(pl.col("note").is_null()).then("flag")
+            .otherwise(pl.concat_str("flag", "note", separator="; ", ignore_nulls=True))
+        ).drop("note")
     points = checkpoint_ids(points)
 
     _no_duplicates(points, ["checkpoint_id", "metric", "shots"], "a value appears twice")

@@ -234,10 +234,34 @@ def _long(
             {m: s[i] for m, s in spec.items()}, return_dtype=dtype
         )
 
+    scales = {m: scale(m) for m in spec}
     long = long.with_columns(
-        kind=column(0, pl.String), task=column(1, pl.String), shots=column(2, pl.Int64)
+        kind=column(0, pl.String), task=column(1, pl.String), shots=column(2, pl.Int64),
+        lo=pl.col("metric").replace_strict({m: s[0] for m, s in scales.items()},
+                                           return_dtype=pl.Float64),
+        hi=pl.col("metric").replace_strict({m: s[1] for m, s in scales.items()},
+                                           return_dtype=pl.Float64),
     )
     return long.join(models.select("model_id", "tokens", "flops"), on="model_id", how="left")
+
+
+def scale(metric: str) -> tuple[float | None, float | None]:
+    """The range of a score column beyond what its kind says (SOURCE.md): fractions for
+    TruthfulQA mc2, Arena-Elo (min-max normalised) and MTBench (/10); percentages for BLEU and
+    the agent environments; AgentBench's overall score (about 0-4, /10 in the repository)
+    between 0 and 10; chance-normalised BBH scores (',norm') at most 1 and negative below
+    chance."""
+    if metric in ("TruthfulQA", "Arena-Elo", "MTBench"):
+        return 0.0, 1.0
+    if metric.endswith("_bleu"):
+        return 0.0, 100.0
+    if metric.endswith(",norm"):
+        return None, 1.0
+    if metric == "ABench-OA":
+        return 0.0, 10.0
+    if metric.startswith(("ABench-", "ABoard-")):
+        return 0.0, 100.0
+    return None, None
 
 
 def _spec_shots(columns: list[str], pattern: re.Pattern, file: str) -> dict:

@@ -18,11 +18,14 @@ columns per model, as in the Hitchhiker code: OLMo-1B has 23 (``pile/...``, ``v2
 ``v3-small-*``), OLMo-7B 11-13 (``c4_en``, ``pile-validation`` ... without prefix; ``ptb`` and
 ``twitterAEE`` only at 117 steps) and Twin-2T 7-11; OLMo-1B and OLMo-7B share none.
 
-Quirks: the name "OLMo-1B " has a trailing space (stripped). ``checkpoint`` is a dict string;
-its ``revision`` becomes the checkpoint's revision. The Hitchhiker aggregation listed those
-revisions from ``allenai/OLMo-7B``'s branches for every model, so OLMo-1B's revision names carry
-7B token counts and may not exist in ``allenai/OLMo-1B`` (flagged on that model). OLMo-1B steps
-558k-738k have no revision.
+Quirks: the name "OLMo-1B " has a trailing space (stripped). Every value of OLMo-7B-Twin-2T at
+Steps 158,000-168,000 is about twice its neighbours' (losses near 4.55 among 2.28, accuracies
+up to 1.72): the merge summed two W&B exports there. The values are kept as published and the
+model's flag says so; its accuracies above 1 are the only ones ``ingest.normalize`` lets pass.
+``checkpoint`` is a dict string; its ``revision`` becomes the checkpoint's revision. The
+Hitchhiker aggregation listed those revisions from ``allenai/OLMo-7B``'s branches for every
+model, so OLMo-1B's revision names carry 7B token counts and may not exist in
+``allenai/OLMo-1B`` (flagged on that model). OLMo-1B steps 558k-738k have no revision.
 """
 
 from __future__ import annotations
@@ -62,8 +65,14 @@ FLAGS = {
     "OLMo-1B": "revision names copied from allenai/OLMo-7B's branches by the Hitchhiker code "
     "(7B token counts); tokens = Step x 4e6 although OLMo-1B's batch is 4,194,304 tokens",
     "OLMo-7B": "tokens = Step x 4e6 although the batch is 4,423,680 tokens",
-    "OLMo-7B-Twin-2T": "tokens = Step x 4e6 although the batch is 4,423,680 tokens",
+    "OLMo-7B-Twin-2T": "tokens = Step x 4e6 although the batch is 4,423,680 tokens; every "
+    "value at Steps 158,000-168,000 is about twice its neighbours' (two W&B exports summed "
+    "upstream), kept as published",
 }
+# (model, first Step, last Step): rows whose every value upstream doubled; accuracies there
+# above 1 are kept with a point flag (ingest.normalize), the rest of the file must be in range.
+DOUBLED = ("OLMo-7B-Twin-2T", 158_000, 168_000)
+DOUBLED_FLAG = "accuracies doubled upstream at Steps 158,000-168,000"
 
 
 def task(metric: str) -> str:
@@ -114,8 +123,14 @@ def load(data_root: Path) -> SourceData:
         seed=pl.lit(0), epochs=pl.lit(1.0), data=pl.lit(DATA),
         flag=pl.col("name").replace_strict(FLAGS, default=None, return_dtype=pl.String),
     )
+    name, first_step, last_step = DOUBLED
     points = unpivot(
         df, metrics, index=("model_id", "step", "tokens", "revision", "file", "row"), task=task
+    ).with_columns(
+        flag=pl.when(
+            (pl.col("model_id") == f"olmo/{name}")
+            & pl.col("step").is_between(first_step, last_step)
+        ).then(pl.lit(DOUBLED_FLAG))
     )
     family = {"model_type": "olmo", "arch": "dec", "data": DATA, "original_paper": "olmo"}
     families = frame(

@@ -56,6 +56,7 @@ from ingest.base import (
     SourceInfo,
     conform,
     frame,
+    json_error,
     read_csv,
     relpath,
     require,
@@ -100,7 +101,7 @@ class _Json:
         try:
             self.doc = orjson.loads(self.raw)
         except orjson.JSONDecodeError as e:
-            raise BadRow(self.name, e.lineno, f"not valid JSON ({e})") from None
+            raise BadRow(self.name, e.lineno, json_error(e)) from None
         if not isinstance(self.doc, dict):
             raise BadRow(self.name, 1, "expected a JSON object")
 
@@ -220,9 +221,9 @@ def _read_eval(js: _Json, shots: dict[str, int]) -> list[dict]:
     for key, value in js.doc.items():
         if key.endswith("_centered"):
             line = js.line(key)
-            points.append({
+            points.append({  # centred on chance: at most 1, below 0 under chance
                 "metric": key, "value": js.number(value, key, line), "kind": "score",
-                "file": js.name, "row": line,
+                "hi": 1.0, "file": js.name, "row": line,
             })
     return points
 

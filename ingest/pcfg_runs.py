@@ -4,6 +4,8 @@ Each grid writes ``<runs>/<grid>/results.jsonl``, one JSON object per run (see
 :mod:`ingest.pcfg.grid`), where ``<runs>`` is ``$META_PCFG_RUNS`` or ``runs/pcfg`` under the
 repository: the runs are not upstream data, so they are not under the data root, and
 ``SOURCE.files`` is empty (the loader reads every ``*/results.jsonl`` of the runs folder).
+The runs folder's ``MANIFEST.tsv`` (size and git blob SHA-1 of each results file) is kept by
+``meta pcfg grid`` and checked by ``meta ingest`` like any data folder's.
 
 Mapping:
 
@@ -121,11 +123,20 @@ def _run(doc: object, name: str, line: int) -> tuple[dict, dict, list[dict]]:
     return family, model, points
 
 
+PATTERN = f"*/{RESULTS}"  # the results files, inside the runs folder
+
+
+def inputs_root(data_root: Path | None = None) -> Path:
+    """The runs folder (``$META_PCFG_RUNS``, else ``runs/pcfg``): the data folder of this
+    source, whose ``MANIFEST.tsv`` (kept by ``meta pcfg grid``) lists the results files."""
+    return default_runs_folder()
+
+
 def inputs(data_root: Path | None = None, runs: Path | None = None) -> list[Path]:
     """The results files the source reads (for a content hash; they are not under the data
     root, so ``SOURCE.files`` cannot name them)."""
-    folder = Path(runs) if runs is not None else default_runs_folder()
-    return sorted(folder.glob(f"*/{RESULTS}"))
+    folder = Path(runs) if runs is not None else inputs_root(data_root)
+    return sorted(folder.glob(PATTERN))
 
 
 def load(data_root: Path | None = None, runs: Path | None = None) -> SourceData:

@@ -70,6 +70,7 @@ from ingest.base import (
     relpath,
     require,
 )
+from ingest.normalize import check_values
 from warehouse.errors import BadRow
 
 SOURCE = SourceInfo(
@@ -98,6 +99,9 @@ FINAL_FAMILY = {"opt": "opt-final", "bloom": "bloom"}
 # ColPret's tokens per epoch (BLOOM's is not given: its epochs stay null).
 TOKENS_PER_EPOCH = {"pile": 334e9, "pile-deduped": 207e9, DATA["opt"]: 180e9}
 PERF_CANDIDATES = ("lambada_openai ppl", "wikitext word_perplexity")
+# CrowS-Pairs measures (kind other): the share of stereotyped choices and the mean absolute
+# log-likelihood difference.
+SCALES = {"pct_stereotype": (0.0, 1.0), "likelihood_difference": (0.0, None)}
 
 _S = r"(?P<size>\d+(?:\.\d+)?[mb]\d*)"  # 70m, 1.4b, and BLOOM's 1b1
 _STEP = r"_step(?P<step>\d+)"
@@ -337,6 +341,7 @@ def load(data_root: Path) -> SourceData:
         ["model_id", "step", "shots", "series"], keep="first", maintain_order=True
     )
     _flag_dropped(file_frame, kept, models)
+    _check_dropped(cols, file_frame, kept)
     kept = _one_revision(kept)
 
     meta = pl.DataFrame(
@@ -358,6 +363,7 @@ def load(data_root: Path) -> SourceData:
             kind=pl.col("measure").replace_strict(
                 {m: metric_kind(m) for m in set(cols["measure"])}, return_dtype=pl.String
             ),
+            **_scales(),
         )
         .sort("fid", maintain_order=True)
     )
@@ -379,6 +385,34 @@ def _one_revision(files: pl.DataFrame) -> pl.DataFrame:
     )
     best = pl.col("revision").sort_by(rank, "file").first()
     return files.with_columns(revision=best.over("model_id", "step"))
+
+
+def _check_dropped(cols: dict[str, list], files: pl.DataFrame, kept: pl.DataFrame) -> None:
+    """The values of the files dropped as repeats are checked as the kept ones are (finite,
+    in the range of their kind), so that a damaged repeat is named, not passed over."""
+    dropped = files.join(kept.select("fid"), on="fid", how="anti").select("fid", "file")
+    if not dropped.height:
+        return
+    points = pl.DataFrame(
+        cols, schema_overrides={"fid": pl.Int64, "value": pl.Float64, "stderr": pl.Float64}
+    ).join(dropped, on="fid")
+    kinds = {m: metric_kind(m) for m in points["measure"].unique().to_list()}
+    check_values(conform(
+        points.with_columns(
+            kind=pl.col("measure").replace_strict(kinds, return_dtype=pl.String), **_scales()
+        ),
+        POINT_SCHEMA,
+    ))
+
+
+def _scales() -> dict[str, pl.Expr]:
+    """``lo``/``hi`` of the measures whose kind says nothing of their range (kind other)."""
+    lo = {m: s[0] for m, s in SCALES.items()}
+    hi = {m: s[1] for m, s in SCALES.items()}
+    return {
+        "lo": pl.col("measure").replace_strict(lo, default=None, return_dtype=pl.Float64),
+        "hi": pl.col("measure").replace_strict(hi, default=None, return_dtype=pl.Float64),
+    }
 
 
 def _flag_dropped(files: pl.DataFrame, kept: pl.DataFrame, models: dict[str, dict]) -> None:

@@ -37,12 +37,21 @@ not reproduced: the README calls them decoder-only.
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 
 import polars as pl
 
-from ingest.base import FAMILY_SCHEMA, SourceData, SourceInfo, first_bad, frame, read_csv, to_str
+from ingest.base import (
+    FAMILY_SCHEMA,
+    SourceData,
+    SourceInfo,
+    first_bad,
+    frame,
+    read_csv,
+    to_str,
+)
 
 SOURCE = SourceInfo(
     name="revisiting",
@@ -88,6 +97,8 @@ def _lm(df: pl.DataFrame) -> pl.DataFrame:
         try:
             sizes[m] = float(m)
         except ValueError:
+            sizes[m] = math.nan
+        if not math.isfinite(sizes[m]) or sizes[m] <= 0:
             first_bad(df, pl.col("Model") == m, f"LM Model is not a parameter count ({m!r})")
     return df.with_columns(
         num_params=pl.col("Model").replace_strict(sizes, return_dtype=pl.Float64),

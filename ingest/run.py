@@ -16,11 +16,12 @@ import duckdb
 import warehouse
 from ingest import LOADERS, get_loader
 from ingest.base import require
+from ingest.manifest import Manifest, find_manifest, listed
 from ingest.normalize import normalize
 from warehouse.errors import CorruptInput, MissingInput
 
 # Code whose change must reload every source, besides the loader's own module.
-_SHARED_CODE = ("ingest.base", "ingest.normalize")
+_SHARED_CODE = ("ingest.base", "ingest.normalize", "ingest.safepickle")
 
 
 @dataclass(frozen=True)
@@ -54,20 +55,6 @@ class Fingerprint:
     mismatched: tuple[str, ...]
 
 
-def read_manifest(folder: Path) -> dict[str, tuple[int, str]]:
-    """``MANIFEST.tsv`` of a data folder: path -> (bytes, git blob sha1); {} when absent."""
-    manifest = folder / "MANIFEST.tsv"
-    if not manifest.exists():
-        return {}
-    rows = [line.split("\t") for line in manifest.read_text().splitlines()[1:] if line]
-    return {path: (int(size), sha) for path, size, sha in rows}
-
-
-def git_blob_sha1(data: bytes) -> str:
-    """The SHA-1 that ``git hash-object`` gives these bytes."""
-    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
-
-
 def source_files(module, data_root: Path) -> list[Path]:
     """The files a source reads: its loader's ``inputs(data_root)`` where it has one (a
     source that lives outside the data root, like this project's own runs), else the files
@@ -77,9 +64,49 @@ def source_files(module, data_root: Path) -> list[Path]:
     return input_files(module.SOURCE.files, data_root)
 
 
+def source_folders(module, data_root: Path) -> list[tuple[Path, str]]:
+    """(data folder, glob pattern inside it) of each pattern a source reads: the first part
+    of each ``SOURCE.files`` pattern is the folder (``hitchhiker``, ``pythia``, ...); a source
+    outside the data root names its own (``inputs_root()`` and ``PATTERN``)."""
+    if hasattr(module, "inputs_root"):
+        return [(Path(module.inputs_root()), module.PATTERN)]
+    folders = []
+    for pattern in module.SOURCE.files:
+        top, _, inner = pattern.partition("/")
+        folders.append((data_root / top, inner))
+    return folders
+
+
+def _folder_of(path: Path, data_root: Path, module) -> tuple[Path, str, str]:
+    """(data folder, path inside it, name in messages) of one input file."""
+    if path.is_relative_to(data_root):
+        rel = path.relative_to(data_root)
+        return data_root / rel.parts[0], Path(*rel.parts[1:]).as_posix(), rel.as_posix()
+    root = Path(module.inputs_root()) if hasattr(module, "inputs_root") else path.parent
+    rel = path.relative_to(root).as_posix()
+    return root, rel, rel
+
+
+def missing_inputs(module, data_root: Path) -> list[str]:
+    """A sentence for each file that a source reads (matches one of its patterns) and its
+    folder's manifest lists, but that is not there."""
+    missing = []
+    for folder, pattern in source_folders(module, data_root):
+        manifest = find_manifest(folder)
+        if manifest is None:
+            continue
+        for rel in listed(manifest, pattern):
+            if not (folder / rel).is_file():
+                name = (folder / rel).relative_to(data_root).as_posix() if (
+                    folder.is_relative_to(data_root)) else rel
+                missing.append(f"{name} is listed in {manifest.label} but missing")
+    return missing
+
+
 def fingerprint(name: str, data_root: Path) -> Fingerprint:
     """Hash a source's input files (path and bytes), its loader and shared code, the schema;
-    check each file against its data folder's ``MANIFEST.tsv`` where one lists it."""
+    check each file against its data folder's manifest where one lists it (``MANIFEST.tsv``,
+    or the project's ``ingest/manifests/<folder>.tsv``)."""
     module = get_loader(name)
     h = hashlib.sha256()
     for code in (module.__name__, *_SHARED_CODE):
@@ -87,26 +114,19 @@ def fingerprint(name: str, data_root: Path) -> Fingerprint:
     for f in sorted(resources.files("warehouse").joinpath("schema").iterdir(), key=str):
         h.update(f.read_bytes())
     files = source_files(module, data_root)
-    manifests: dict[str, dict[str, tuple[int, str]]] = {}
+    manifests: dict[Path, Manifest | None] = {}
     mismatched = []
     for path in files:
         data = path.read_bytes()
-        if not path.is_relative_to(data_root):
-            h.update(f"{path.parent.name}/{path.name}".encode())
-            h.update(data)
-            continue
-        rel = path.relative_to(data_root)
-        h.update(rel.as_posix().encode())
+        folder, rel, label = _folder_of(path, data_root, module)
+        h.update(label.encode() if path.is_relative_to(data_root) else
+                 f"{path.parent.name}/{path.name}".encode())
         h.update(data)
-        top = rel.parts[0]
-        if top not in manifests:
-            manifests[top] = read_manifest(data_root / top)
-        expected = manifests[top].get(Path(*rel.parts[1:]).as_posix())
-        if expected and expected != (len(data), git_blob_sha1(data)):
-            mismatched.append(
-                f"{rel.as_posix()} differs from {top}/MANIFEST.tsv ({len(data)} bytes, "
-                f"{expected[0]} expected): the file is corrupted or truncated"
-            )
+        if folder not in manifests:
+            manifests[folder] = find_manifest(folder)
+        problem = manifests[folder] and manifests[folder].check(rel, data, label)
+        if problem:
+            mismatched.append(problem)
     return Fingerprint(h.hexdigest(), len(files), tuple(mismatched))
 
 
@@ -131,12 +151,18 @@ def ingest(
 
     Each source is written in one transaction: a failure stops at that source and leaves the
     warehouse as it was before it. With ``verify``, an input file that differs from the
-    ``MANIFEST.tsv`` of its data folder (size and git blob SHA-1) stops the source.
+    manifest of its data folder (size and git blob SHA-1), or that the source reads and the
+    manifest lists but that is missing, stops the source (:mod:`ingest.manifest`).
     """
     data_root = require(Path(data_root))
     results = []
     for name in names or list(LOADERS):
         start = time.perf_counter()
+        if verify and (missing := missing_inputs(get_loader(name), data_root)):
+            raise CorruptInput(
+                f"{missing[0]}{f' (and {len(missing) - 1} more)' if len(missing) > 1 else ''}; "
+                "restore it, or pass --no-verify to load the source without it."
+            )
         inputs = fingerprint(name, data_root)
         if not force and warehouse.stored_hash(con, name) == inputs.digest:
             results.append(IngestResult(name, "unchanged", counts(con, name), 0.0))

@@ -13,9 +13,11 @@ revision is ``step_<N>`` of ``EleutherAI/pile-t5-<size>``; FLOPs are left to 6·
 Also kept, as training metrics outside ``perf``: ``loss`` and ``cross_ent_loss`` (kind loss)
 and ``accuracy`` (kind acc). They are training-summary fields and are not per-token: ``loss``
 is summed over a batch's ~233k target tokens (about 2.5e6 at step 0). ``accuracy`` is negative
-(about -0.9) at almost every step after 0, an artefact of merging event files; ``loss`` and
-``cross_ent_loss`` are NaN at seven xxl steps (620k-680k) and are dropped there. Each model's
-``flag`` says this. Step 0 (tokens 0) is kept; the Hitchhiker code drops it.
+(about -0.9) at almost every step after 0, an artefact of merging event files: those values
+are kept with a point ``flag``, the one exception to the accuracy range [0, 1] that
+``ingest.normalize`` allows here. ``loss`` and ``cross_ent_loss`` are NaN at seven xxl steps
+(620k-680k) and are dropped there. Each model's ``flag`` says all this. Step 0 (tokens 0) is
+kept; the Hitchhiker code drops it.
 """
 
 from __future__ import annotations
@@ -57,17 +59,16 @@ TRAINING = ("loss", "cross_ent_loss", "accuracy")
 TASKS = {PERF: "pile_r_denoiser"}
 
 
+NEGATIVE_ACCURACY = "training-summary accuracy is negative upstream (event files merged)"
+
+
 def _flags(df: pl.DataFrame) -> dict[str, str]:
-    """Per model, a note on the training-summary fields that are not usable as they stand."""
-    counts = df.group_by("model_id", maintain_order=True).agg(
-        negative=(pl.col("accuracy") < 0).sum(), n=pl.len(), nan=pl.col("loss").is_null().sum()
-    )
+    """Per model, a note on the training-summary fields that are not usable as they stand
+    (``normalize`` adds how many accuracies are negative, from the points' ``flag``)."""
+    counts = df.group_by("model_id", maintain_order=True).agg(nan=pl.col("loss").is_null().sum())
     flags = {}
     for r in counts.iter_rows(named=True):
-        notes = [
-            "training-summary loss and cross_ent_loss are sums over the batch, not per token",
-            f"accuracy is negative at {r['negative']} of {r['n']} steps",
-        ]
+        notes = ["training-summary loss and cross_ent_loss are sums over the batch, not per token"]
         if r["nan"]:
             notes.append(f"loss is NaN at {r['nan']} steps")
         flags[r["model_id"]] = "; ".join(notes)
@@ -100,8 +101,12 @@ def load(data_root: Path) -> SourceData:
         metrics,
         index=("model_id", "step", "tokens", "revision", "file", "row"),
         task=TASKS.get,
+    ).with_columns(
+        # Kept as published; only a negative training accuracy is a known artefact.
+        flag=pl.when((pl.col("metric") == "accuracy") & (pl.col("value") < 0))
+        .then(pl.lit(NEGATIVE_ACCURACY))
     )
-    flags = _flags(df) if set(TRAINING) <= set(df.columns) else {}
+    flags = _flags(df) if "loss" in df.columns else {}
     models = df.unique("model_id", keep="first", maintain_order=True).select(
         "model_id", "file", "row",
         family=pl.lit(FAMILY),

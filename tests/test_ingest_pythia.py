@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 
 from ingest import pythia
-from tests.conftest import DATA_ROOT, load_tables, value_at
+from tests.conftest import DATA_ROOT, load_tables, mirror_source, value_at
 from warehouse.errors import BadRow, MetaError
 
 LAMBADA, WIKITEXT = "lambada_openai ppl", "wikitext word_perplexity"
@@ -187,7 +187,7 @@ def test_small_copy_loads(small_root: Path):
 def test_truncated_file_names_it(small_root: Path):
     path = small_root / V1
     path.write_bytes(path.read_bytes()[:500])
-    with pytest.raises(MetaError, match=f"^{V1}: not valid JSON"):
+    with pytest.raises(MetaError, match=rf"^{V1}, line \d+: not valid JSON"):
         pythia.load(small_root)
 
 
@@ -210,3 +210,21 @@ def test_unknown_layout_is_an_error(small_root: Path):
     stray.write_text("{}")
     with pytest.raises(BadRow, match="notes.json: path matches none of the layouts"):
         pythia.load(small_root)
+
+
+REPEAT = ("pythia/evals/pythia-v0/pythia-1.4b-deduped/five-shot/"
+          "pythia-1.4b-deduped-5shot-global_step11500_eval_results_12-30-2022-03-48-08.json")
+
+
+def test_a_damaged_repeat_is_named_although_it_is_dropped(tmp_path: Path):
+    """A five-shot-folder file that is 0-shot by its config repeats a zero-shot file and is
+    dropped; its values are still checked, so damage there does not pass unseen."""
+    path = mirror_source(pythia.SOURCE, REPEAT, tmp_path)
+    assert pythia.load(tmp_path).models.height == 68  # the repeat is dropped, as upstream
+    path.write_bytes(path.read_bytes().replace(b'"acc": 0.21', b'"acc": -0.21', 1))
+    with pytest.raises(BadRow) as e:
+        pythia.load(tmp_path)
+    assert str(e.value) == (
+        f"{REPEAT}: hendrycksTest-elementary_mathematics acc is -0.214286, but an accuracy "
+        "(kind acc) is between 0 and 1"
+    )

@@ -11,6 +11,7 @@ import pytest
 import torch
 
 from ingest import pcfg_runs
+from ingest.manifest import git_blob_sha1
 from ingest.normalize import normalize
 from ingest.pcfg.grid import (
     PCFG_GRID_CPU,
@@ -107,8 +108,13 @@ def test_grid_runs_and_resumes(tmp_path):
     first = read_results(path)
     assert [r["train_rows"] for r in sorted(first, key=lambda r: r["train_rows"])] == [8, 16]
     assert first[0]["family"] == "pcfg-tiny-3_20_2_2-s0"
+    manifest = (tmp_path / "MANIFEST.tsv").read_text().splitlines()
+    data = path.read_bytes()
+    assert manifest == ["path\tbytes\tgit_blob_sha1",
+                        f"tiny/results.jsonl\t{len(data)}\t{git_blob_sha1(data)}"]
     run_grid(grid, tmp_path)  # nothing left to run
     assert read_results(path) == first
+    assert (tmp_path / "MANIFEST.tsv").read_text().splitlines() == manifest
     t = normalize("pcfg-runs", pcfg_runs.load(runs=tmp_path))
     assert t["models"].height == 2
 
@@ -131,7 +137,8 @@ def test_a_stopped_grid_resumes_and_a_corrupt_results_file_is_named(tmp_path):
 def test_time_limit_starts_the_cheapest_runs_and_a_rerun_goes_on(tmp_path):
     grid = replace(preset("tiny"), grammars=((3, 20, 2, 2),))
     path = run_grid(grid, tmp_path, time_limit=1e-9)  # the corpus is drawn, no run starts
-    assert read_results(path) == []
+    assert read_results(path) == [] and not path.exists()  # no empty file left for ingest
+    assert not (tmp_path / "MANIFEST.tsv").exists()
     with pytest.raises(MetaError, match="time_limit"):
         run_grid(grid, tmp_path, time_limit=-1)
     run_grid(grid, tmp_path, jobs=2)  # in spawned workers

@@ -168,3 +168,49 @@ def test_to_str_writes_colpret_names():
     assert [to_str(x) for x in (2.8e9, 1.34e8, 16.8e6, 44, 100, 101)] == [
         "2.80B", "0.13B", "16.80M", "44.0", "100.0", "0.10K"
     ]
+
+
+@pytest.mark.parametrize("bad, column, shown", [
+    (b"\xff", 6, "byte 0xff, which is not UTF-8"),
+    (b"\xe9t\xe9", 6, "byte 0xe9, which is not UTF-8"),
+    (b"\x00", 6, "a NUL byte (binary data)"),
+])
+def test_bytes_that_are_not_utf8_text_are_named(tmp_path, bad, column, shown):
+    path = tmp_path / "t.csv"
+    path.write_bytes(b"a,b\n1,2\n3,4.5" + bad + b"6\n")
+    with pytest.raises(BadRow) as e:
+        read_csv(path, data_root=tmp_path, numeric=["a", "b"])
+    assert str(e.value) == f"t.csv, line 3: {shown} at column {column}; the file must be UTF-8 text"
+
+
+def test_a_byte_order_mark_is_fine(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_bytes(b"\xef\xbb\xbfa,b\n1,2\n")
+    assert read_csv(path, data_root=tmp_path, numeric=["a", "b"])["a"].to_list() == [1.0]
+
+
+@pytest.mark.parametrize("text, header, message", [
+    ("", None, "t.csv, line 1: the file is empty"),
+    ("\n\n", ("a", "b"), "t.csv, line 1: the file is empty"),
+    ("a,b\n", None, "t.csv, line 1: the file has no data rows after its header"),
+    ("a,b\r\n\r\n", None, "t.csv, line 2: the file has no data rows after its header"),
+])
+def test_empty_and_header_only_files_are_refused(tmp_path, text, header, message):
+    path = tmp_path / "t.csv"
+    path.write_text(text)
+    with pytest.raises(BadRow) as e:
+        read_csv(path, data_root=tmp_path, header=header)
+    assert str(e.value) == message
+
+
+@pytest.mark.parametrize("text", ["inf", "-1", "-2.8B", "1e999", "nan"])
+def test_parse_size_refuses_sizes_that_are_not_finite_counts(text):
+    reason = r"f, line 3: size is not a (finite, non-negative count|size)"
+    with pytest.raises(BadRow, match=reason):
+        parse_size(text, "f", 3, "size")
+
+
+def test_parse_size_positive():
+    assert parse_size(0, "f", 1, "size") == 0
+    with pytest.raises(BadRow, match=r"f, line 1: size is not a finite, positive count \(0\)"):
+        parse_size(0, "f", 1, "size", positive=True)

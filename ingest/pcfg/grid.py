@@ -38,6 +38,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ingest.manifest import update_manifest
 from ingest.pcfg.grammar import PAPER_GRAMMARS, GrammarSpec, make_grammar
 from ingest.pcfg.gzip import corpus_compressibility
 from ingest.pcfg.sample import ROW_TOKENS, Corpus, make_corpus
@@ -166,10 +167,12 @@ def read_results(path: Path) -> list[dict]:
     BadRow
         A line that is not JSON, with the file and line.
     """
+    from ingest.base import read_text  # polars: not in the spawned training workers
+
     if not path.exists():
         return []
     runs = []
-    for i, line in enumerate(path.read_text().splitlines(), start=1):
+    for i, line in enumerate(read_text(path, str(path)).splitlines(), start=1):
         if line.strip():
             try:
                 runs.append(json.loads(line))
@@ -180,9 +183,9 @@ def read_results(path: Path) -> list[dict]:
 
 def _drop_unfinished_line(path: Path, log: Callable[[str], None]) -> None:
     """Cut a last line without its newline: a grid stopped while it wrote that run."""
-    text = path.read_text() if path.exists() else ""
-    if text and not text.endswith("\n"):
-        path.write_text(text[:text.rfind("\n") + 1])
+    data = path.read_bytes() if path.exists() else b""
+    if data and not data.endswith(b"\n"):
+        path.write_bytes(data[:data.rfind(b"\n") + 1])
         log(f"{path}: dropped an unfinished last line (a stopped run; it runs again)")
 
 
@@ -328,7 +331,8 @@ def run_grid(grid: GridSpec, out: Path, *, jobs: int = 1, time_limit: float | No
     Returns
     -------
     Path
-        The results file.
+        The results file. The runs folder's ``MANIFEST.tsv`` then lists it as it is (its
+        other entries are kept), so that ``meta ingest`` can tell a damaged file.
     """
     if grid.train is None:
         raise MetaError(f"Grid '{grid.name}' has no training config; use preset().")
@@ -384,6 +388,9 @@ def run_grid(grid: GridSpec, out: Path, *, jobs: int = 1, time_limit: float | No
     finally:
         if pool is not None:
             pool.shutdown(cancel_futures=True)
+        if path.exists() and not path.stat().st_size:
+            path.unlink()  # no run finished: no empty results file for ingest to refuse
+        update_manifest(Path(out), [f"{grid.name}/{RESULTS}"])
     return path
 
 

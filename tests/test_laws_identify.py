@@ -25,8 +25,8 @@ def test_a_clean_law_on_enough_sizes_and_tokens_is_identified():
 
 @pytest.mark.parametrize("sizes, tokens, reason", [
     ([1e8, 4e8], [2e9, 8e9, 3.2e10], "2 sizes (alpha needs 3)"),
-    ([1e8], [2e9, 8e9, 3.2e10], "1 sizes (alpha needs 3)"),
-    ([1e8, 4e8, 1.6e9], [2e10], "1 token counts (beta needs 3)"),
+    ([1e8], [2e9, 8e9, 3.2e10], "1 size (alpha needs 3)"),
+    ([1e8, 4e8, 1.6e9], [2e10], "1 token count (beta needs 3)"),
 ])
 def test_too_few_sizes_or_token_counts_are_flagged(sizes, tokens, reason):
     for est in (HuberLBFGS(grid="small"), CurveFitHitchhiker()):
@@ -61,6 +61,9 @@ def test_each_rule_names_its_reason():
 def test_levels_merge_values_within_one_percent():
     assert levels(np.array([1e8, 1.005e8, 1.02e8])) == 2
     assert levels(np.array([])) == 0
+    # a densely digitised curve (values 0.1% apart) is many token counts, not one chain
+    assert levels(np.geomspace(9e10, 3e11, 1000), cap=3) == 3
+    assert levels(np.geomspace(9e10, 3e11, 1000)) > 100
 
 
 def test_non_finite_objective_or_training_prediction_is_a_failure():

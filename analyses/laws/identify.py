@@ -13,7 +13,7 @@ Two judgements on a fitted law, made in one place for the estimators, ``meta fit
   * a power term ``A / N**alpha`` with a free exponent needs :data:`MIN_LEVELS` distinct
     values of its input (with the shared E, two sizes fit any A and alpha: three sizes for
     E + A/N^alpha, three token counts for B/D^beta); values within :data:`SAME_LEVEL`
-    relative count as one (digitised sizes are noisy);
+    relative of the first of their level count as one (digitised sizes are noisy);
   * E pinned at its bound: below :data:`E_FLOOR` times the lowest observed loss (E -> 0);
   * E above the lowest observed loss: the law cannot reach its own data;
   * an exponent at its bound or outside :data:`EXPONENT_BAND`: a flat term (below) is
@@ -32,7 +32,9 @@ SAME_LEVEL = 0.01
 E_FLOOR = 0.01
 EXPONENT_BAND = (0.01, 3.0)
 FITTED = ("ok", "at_bound", "max_iter")  # statuses of a finished fit (scored by the studies)
-NOUNS = {"N": "sizes", "D": "token counts", "C": "compute budgets", "U": "unique-token counts"}
+NOUNS = {"N": ("size", "sizes"), "D": ("token count", "token counts"),
+         "C": ("compute budget", "compute budgets"),
+         "U": ("unique-token count", "unique-token counts")}
 
 
 def base_form(form: Form) -> Form:
@@ -67,18 +69,23 @@ def exponents(form: Form) -> list[tuple[int, str, bool]]:
     return [(i, x, _free(form, i)) for i, x in pairs]
 
 
-def levels(values: np.ndarray) -> int:
-    """Distinct positive values, counting values within :data:`SAME_LEVEL` relative as one.
+def levels(values: np.ndarray, cap: int | None = None) -> int:
+    """Distinct positive values, a value within :data:`SAME_LEVEL` relative of the first of
+    its level counting as that level (digitised sizes are noisy); counting stops at ``cap``.
 
     Examples
     --------
     >>> levels(np.array([1e8, 1e8, 1.001e8, 4e8, 1.6e9]))
     3
+    >>> levels(np.geomspace(1e10, 3e11, 500))  # a dense curve: levels 1% apart, not one
+    250
     """
     v = np.unique(values)
-    if v.size == 0:
-        return 0
-    return 1 + int((np.diff(np.log(v)) > np.log1p(SAME_LEVEL)).sum())
+    n, i = 0, 0
+    while i < v.size and (cap is None or n < cap):
+        n += 1
+        i = int(np.searchsorted(v, v[i] * (1 + SAME_LEVEL), side="right"))
+    return n
 
 
 def _fmt(v: float) -> str:
@@ -116,10 +123,10 @@ def unidentified(form: Form, natural: np.ndarray, batch: LawBatch) -> list[str |
         reasons = []
         for k, name, free in terms:
             if free:
-                n = levels(batch.x[i, m, batch.columns.index(name)])
+                n = levels(batch.x[i, m, batch.columns.index(name)], cap=MIN_LEVELS)
                 if n < MIN_LEVELS:
-                    reasons.append(f"{n} {NOUNS.get(name, name)} "
-                                   f"({base.names[k]} needs {MIN_LEVELS})")
+                    noun = NOUNS.get(name, (name, name))[n != 1]
+                    reasons.append(f"{n} {noun} ({base.names[k]} needs {MIN_LEVELS})")
         lowest = batch.y[i, m].min() if m.any() else np.nan
         if e is not None and _free(form, e):
             if theta[e] < E_FLOOR * lowest:

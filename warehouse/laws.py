@@ -36,19 +36,25 @@ def write_laws(con: duckdb.DuckDBPyConnection, laws: pl.DataFrame,
         _insert(con, "predictions", predictions)
 
 
+def _delete(con: duckdb.DuckDBPyConnection, ids: str) -> int:
+    """Delete the laws whose ids the query ``ids`` selects, with their predictions, in one
+    transaction; returns how many."""
+    n = one(con, f"SELECT count(*) FROM ({ids})")[0]
+    if n:
+        with transaction(con):
+            con.execute(f"DELETE FROM predictions WHERE law_id IN ({ids})")
+            con.execute(f"DELETE FROM laws WHERE law_id IN ({ids})")
+    return n
+
+
 def delete_stale(con: duckdb.DuckDBPyConnection, hashes: Mapping[str, str]) -> int:
     """Delete the laws of the families in ``hashes`` (family -> current data hash) that were
     fitted on other data; returns how many."""
     current = pl.DataFrame({"family": list(hashes), "data_hash": list(hashes.values())},
                            schema={"family": pl.String, "data_hash": pl.String})
     con.register("_current", current.to_arrow())
-    stale = ("SELECT l.law_id FROM laws l JOIN _current c USING (family) "
-             "WHERE l.data_hash <> c.data_hash")
-    n = one(con, f"SELECT count(*) FROM ({stale})")[0]
-    if n:
-        with transaction(con):
-            con.execute(f"DELETE FROM predictions WHERE law_id IN ({stale})")
-            con.execute(f"DELETE FROM laws WHERE law_id IN ({stale})")
+    n = _delete(con, "SELECT l.law_id FROM laws l JOIN _current c USING (family) "
+                     "WHERE l.data_hash <> c.data_hash")
     con.unregister("_current")
     return n
 
@@ -62,13 +68,8 @@ def delete_unplanned(con: duckdb.DuckDBPyConnection, scope: pl.DataFrame,
     con.register("_scope", scope.to_arrow())
     con.register("_planned", pl.DataFrame({"law_id": sorted(planned)},
                                           schema={"law_id": pl.String}).to_arrow())
-    gone = ("SELECT l.law_id FROM laws l JOIN _scope s USING (family, study, estimator) "
-            "WHERE l.law_id NOT IN (SELECT law_id FROM _planned)")
-    n = one(con, f"SELECT count(*) FROM ({gone})")[0]
-    if n:
-        with transaction(con):
-            con.execute(f"DELETE FROM predictions WHERE law_id IN ({gone})")
-            con.execute(f"DELETE FROM laws WHERE law_id IN ({gone})")
+    n = _delete(con, "SELECT l.law_id FROM laws l JOIN _scope s USING (family, study, estimator) "
+                     "WHERE l.law_id NOT IN (SELECT law_id FROM _planned)")
     con.unregister("_scope")
     con.unregister("_planned")
     return n

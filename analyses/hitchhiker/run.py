@@ -1,8 +1,8 @@
 """Fitting the studies: read families from the warehouse, fit pending laws in batches, write
 laws and predictions back, resuming where an earlier run stopped.
 
-I/O is at the edges (:func:`load_families` reads, :mod:`warehouse.laws` writes);
-:func:`fit_specs` and :func:`judge` are pure.
+I/O is at the edges (:func:`load_families` and :func:`judge` read, :mod:`warehouse.laws`
+writes); :func:`fit_specs` is pure.
 """
 
 from __future__ import annotations
@@ -89,6 +89,12 @@ def law_id(spec: LawSpec, estimator: str) -> str:
                            spec=spec.spec, data=spec.family.data_hash)
 
 
+def _chosen(of_study: Sequence[str], asked: Sequence[str] | None) -> list[str]:
+    """The estimators of a study that run: those asked for (all when none), and always the
+    no-fit baselines."""
+    return [e for e in of_study if asked is None or e in asked or e in BASELINES]
+
+
 def plan(
     families: Iterable[Family], studies: Sequence[str], estimators: Sequence[str] | None
 ) -> tuple[list[Pending], list[str]]:
@@ -102,8 +108,7 @@ def plan(
             if why:
                 skipped.append(f"{family.name} ({name}): {why}")
                 continue
-            chosen = [e for e in study.estimators
-                      if estimators is None or e in estimators or e in BASELINES]
+            chosen = _chosen(study.estimators, estimators)
             for spec in study.specs(family):
                 for est in chosen:
                     pending.append(Pending(spec, est, law_id(spec, est)))
@@ -266,8 +271,7 @@ def _scope(families: Sequence[Family], studies: Sequence[str],
     """Every (family, study, estimator) a run of fit-all plans laws for: laws stored under
     them that the plan no longer makes are out of date."""
     rows = [(f.name, name, est) for f in families for name in studies
-            for est in get_study(name).estimators
-            if estimators is None or est in estimators or est in BASELINES]
+            for est in _chosen(get_study(name).estimators, estimators)]
     return pl.DataFrame(rows, schema={"family": pl.String, "study": pl.String,
                                       "estimator": pl.String}, orient="row")
 

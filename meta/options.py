@@ -9,15 +9,18 @@ import sys
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-import polars as pl
 
 from meta.params import OutputPath
 from warehouse.errors import MetaError
 from warehouse.jsonsafe import dumps, json_safe
 
 FORMATS = ("table", "csv", "json", "parquet")
+
+if TYPE_CHECKING:
+    import polars as pl  # annotations only: `meta --help` does not load polars
 
 
 def write_text(path: Path, text: str) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-import polars as pl
 
 from meta.options import (
     emit,
@@ -151,6 +150,8 @@ def experiments(fmt, as_json, out) -> None:
         meta obs experiments
         meta obs experiments --format csv
     """
+    import polars as pl
+
     from analyses.observational.experiments import EXPERIMENTS
 
     rows = [{"experiment": e.name, "target": e.target, "models": e.models,

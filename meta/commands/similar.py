@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-import polars as pl
 
 from meta.options import emit, emit_json, open_warehouse, warehouse_option
 
@@ -32,6 +31,8 @@ def command(ctx, family, top, runs, calibration_dir, as_json, warehouse_path: Pa
         meta similar mine
         meta similar mine --top 5 --json
     """
+    import polars as pl
+
     from analyses.predict.family import similar_to
 
     con = open_warehouse(ctx, warehouse_path, read_only=True)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-import duckdb
 
 from meta.options import emit, format_options, open_warehouse, resolve_format, warehouse_option
 from warehouse.errors import MetaError
@@ -40,6 +39,8 @@ def command(
         meta sql "SELECT family, count(*) FROM models GROUP BY family"
         meta sql "SELECT * FROM perf WHERE family = 'pythia'" --format csv --out pythia.csv
     """
+    import duckdb
+
     from warehouse.guard import check_statements, failure
 
     check_statements(query, write=write)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-import polars as pl
 
 from meta.options import emit, emit_json, open_warehouse, warehouse_option
+
+if TYPE_CHECKING:
+    import polars as pl  # annotations only: `meta --help` does not load polars
 
 
 @click.command("status")
@@ -25,6 +28,8 @@ def command(ctx: click.Context, warehouse_path: Path, as_json: bool, show_famili
         meta status --families
         meta status --json
     """
+    import polars as pl
+
     from warehouse.status import summary
 
     con = open_warehouse(ctx, warehouse_path, read_only=True)
@@ -57,6 +62,8 @@ def command(ctx: click.Context, warehouse_path: Path, as_json: bool, show_famili
 
 def _families_view(families: pl.DataFrame) -> pl.DataFrame:
     """The families table narrow enough for 100 columns: sizes abbreviated, no perf_metric."""
+    import polars as pl
+
     def size_range(row: dict) -> str:
         low, high = _short(row["min_params"]), _short(row["max_params"])
         return low if low == high else f"{low}-{high}"

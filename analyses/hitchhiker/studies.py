@@ -158,10 +158,6 @@ class Study:
     estimators: tuple[str, ...] = FIT_ESTIMATORS
     min_models: int = 3  # the released loops over model sets skip smaller families
 
-    @property
-    def description(self) -> str:
-        return (self.specs.__doc__ or "").strip().splitlines()[0]
-
 
 STUDIES: dict[str, Study] = {
     s.name: s

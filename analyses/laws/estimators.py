@@ -346,10 +346,6 @@ class HuberLBFGS(LawEstimator):
         return self
 
 
-# The Hitchhiker code's start, in its parameter order (a, b, e, alpha, beta).
-HITCHHIKER_P0 = (6.255414, 7.3049974, 0.6254804, 0.3526596, 0.3526596)
-
-
 def _hitchhiker_chinchilla(X, a, b, e, alpha, beta):
     """``chinchilla_power_law_fit`` of the Hitchhiker code, same arithmetic and order."""
     num_params, tokens_seen = X

@@ -26,8 +26,6 @@ from dataclasses import dataclass
 import numpy as np
 
 RUNNING, CONVERGED, MAX_ITER, NAN_OBJECTIVE, LINE_SEARCH = -1, 0, 1, 2, 3
-STATUS_TEXT = {CONVERGED: "converged", MAX_ITER: "max_iter", NAN_OBJECTIVE: "nan_objective",
-               LINE_SEARCH: "line_search"}
 
 Objective = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
 

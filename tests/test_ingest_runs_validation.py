@@ -66,6 +66,16 @@ CASES = {
         "  runs.csv, line 4, column 'loss': the loss of run 'a' is not finite (nan)\n"
         "  runs.csv, line 5, column 'loss': the loss of run 'a' is not finite (inf)",
     ),
+    "loss negative": (
+        "runs.csv", HEADER + GOOD + "a,300,3e8,1e6,-1.0\n", [],
+        "runs.csv, line 4, column 'loss': the loss of run 'a' is -1, but a loss is at least 0.",
+    ),
+    "perplexity below 1": (
+        "runs.csv", "run,step,tokens,params,val_ppl\na,100,1e8,1e6,30\na,200,2e8,1e6,0.5\n",
+        ["--map", "loss=val_ppl"],
+        "runs.csv, line 3, column 'val_ppl': the loss of run 'a' is 0.5, but a perplexity is at "
+        "least 1.",
+    ),
     "duplicate step, different values": (
         "runs.csv", HEADER + GOOD + "a,200,2e8,1e6,3.1\n", [],
         "runs.csv, line 4, column 'loss': run 'a' has step 200 twice with different values "

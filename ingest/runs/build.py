@@ -16,6 +16,8 @@ from pathlib import Path
 
 import polars as pl
 
+from ingest.base import metric_kind
+from ingest.normalize import DOMAINS
 from ingest.runs.columns import show
 from ingest.runs.mapping import Mapping
 from ingest.runs.prepare import FI, HP_SCHEMA, RID, C, F, FileReport, L, M, P, Prepared, R, S, T, V
@@ -322,6 +324,12 @@ def _checked_points(points: pl.DataFrame, runs: pl.DataFrame, prepared: list[Pre
     bad = points.filter(is_loss & ~pl.col(V).is_finite())
     problems.add_rows(_named(bad, runs), lambda r: r[C],
                       lambda r: f"the loss of run '{r[R]}' is not finite ({show(r[V])})")
+    # the loss's own range: a loss is >= 0, a perplexity >= 1 (ingest.normalize.DOMAINS)
+    low, _, what = DOMAINS["ppl" if metric_kind(loss) == "ppl" else "loss"]
+    bad = points.filter(is_loss & pl.col(V).is_finite() & (pl.col(V) < low))
+    problems.add_rows(_named(bad, runs), lambda r: r[C],
+                      lambda r: f"the loss of run '{r[R]}' is {show(r[V])}, but {what} is at "
+                                f"least {low:g}")
     n_other = points.select((~is_loss & ~pl.col(V).is_finite()).sum()).item()
     if n_other:
         notes.append(f"{n_other:,} non-finite values of metrics other than the loss are left out")

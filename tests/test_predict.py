@@ -71,6 +71,7 @@ def test_predict_cli_is_reproducible_and_says_what_the_interval_rests_on(sweep_d
     assert text.exit_code == 0, text.output
     assert "the compute-optimal run of N = " in text.stdout
     assert "parameters: 200 resamples of runs (seed 0" in text.stdout
+    assert "sizes, a scale-up within" in text.stdout or "sizes, any scale-up" in text.stdout
     assert "extrapolation: " in text.stdout and "public laws" in text.stdout
 
 
@@ -131,6 +132,13 @@ def test_calibration_and_coverage_on_public_families(tmp_path, data_root):
     calibration.save(table, laws, "digest", tmp_path / "cal")
     loaded, loaded_laws, info = calibration.load(tmp_path / "cal")
     assert loaded.equals(table) and loaded_laws.equals(laws) and info["data_digest"] == "digest"
+    # a public family's own source never calibrates its own prediction
+    result = predict_family(con, "gpt3", params=1e12, tokens=3e11, n_boot=10,
+                            calibration_dir=tmp_path / "cal")
+    _, _, expected = calibration.errors_for(table, result.law.design.n_sizes,
+                                            result.prediction.scale_up,
+                                            exclude_sources=["gpt3"])
+    assert result.prediction.calibration == expected
     cover = calibration.coverage(con, table, n_boot=20)
     assert set(cover["family"]) == set(table["family"])
     summary = calibration.summarize(cover)
@@ -199,3 +207,25 @@ def test_intermediate_checkpoints_of_a_decaying_schedule_are_flagged(tmp_path):
     finals = json.loads(r.stdout)
     assert finals["decaying_schedule_runs"] == [] and finals["n_points"] == 5
     assert doc["n_points"] > finals["n_points"]
+
+
+def test_a_family_too_small_to_fit_gets_one_error_line(tmp_path):
+    con = warehouse.connect(tmp_path / "w.duckdb")
+    path = tmp_path / "two.csv"
+    path.write_text("run,params,tokens,loss\na,1e7,1e8,5.0\na,1e7,2e8,4.6\n"
+                    "b,2e7,2e8,4.4\nb,2e7,4e8,4.1\n")
+    ingest_runs(con, [path], RunsOptions(family="two"))
+    con.close()
+    w = ["--warehouse", str(tmp_path / "w.duckdb")]
+    for args, message in [
+        (["similar", "two"], "Error: The law of two could not be fitted (status "
+                             "too_few_points), so there is nothing to compare.\n"),
+        (["predict", "--family", "two", "--params", "1e9", "--tokens", "2e10"],
+         "Error: The law of two could not be fitted (status too_few_points); 4 points of 2 "
+         "runs.\n"),
+        (["report", "runs", "--family", "two", "--out", str(tmp_path / "r")],
+         "Error: The law of two could not be fitted (status too_few_points); 4 points of 2 "
+         "runs.\n"),
+    ]:
+        r = run(*args, *w)
+        assert r.exit_code == 1 and r.stderr == message, (args, r.output)

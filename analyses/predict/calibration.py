@@ -184,7 +184,8 @@ def errors_for(table: pl.DataFrame, n_sizes: int, scale_up: float, fraction: flo
     -------
     errors, weights : ndarray
     description : dict
-        ``rows``, ``families``, ``sources``, ``n_sizes`` and ``scale_window`` used.
+        ``rows``, ``families``, ``sources``, ``n_sizes`` (the range of sizes used; 5 means
+        5 or more) and ``scale_window`` used.
     """
     rows = table.filter(pl.col("error").is_finite()
                         & ~pl.col("source").is_in(list(exclude_sources)))
@@ -211,7 +212,8 @@ def errors_for(table: pl.DataFrame, n_sizes: int, scale_up: float, fraction: flo
     chosen = chosen.join(counts, on="source")
     description = {
         "rows": chosen.height, "families": chosen["family"].n_unique(),
-        "sources": chosen["source"].n_unique(), "n_sizes": [n - spread, n + spread],
+        "sources": chosen["source"].n_unique(),
+        "n_sizes": [max(2, n - spread), min(SIZES_CAP, n + spread)],
         "scale_window": float(2 ** window) if np.isfinite(window) else None,
         "fraction": share,
     }

@@ -185,8 +185,12 @@ def predict_family(
     if optimal:
         params, tokens = law.optimal(flops)
     table, _, meta = calibration.load(calibration_dir)
+    # a public family's own source is left out of its calibration, as in the
+    # leave-one-family-out check: its laws must not vouch for themselves
+    origin, source = one(con, "SELECT origin, source FROM families WHERE family = ?", [name])
     errors, weights, description = calibration.errors_for(
-        table, law.design.n_sizes, law.design.scale_up(params))
+        table, law.design.n_sizes, law.design.scale_up(params),
+        exclude_sources=[source] if origin == "public" else [])
     prediction = law.predict(params, tokens, errors, weights, calibration=description,
                              seed=seed)
     decaying = () if finals_only else decaying_runs(con, law.runs)

@@ -204,7 +204,7 @@ def write(report: RunsReport, out: Path | str) -> list[Path]:
     d.paragraph(
         f"**{pred.loss:.4g}** is the predicted loss of a run of N = {pred.params:.3g} "
         f"parameters on D = {pred.tokens:.3g} tokens ({pred.scale_up:.3g}x the largest size "
-        f"fitted), with a 80% interval of [{pred.combined[0].low:.4g}, "
+        f"fitted), with an 80% interval of [{pred.combined[0].low:.4g}, "
         f"{pred.combined[0].high:.4g}] and a 95% interval of [{pred.combined[1].low:.4g}, "
         f"{pred.combined[1].high:.4g}]. The law rests on {len(law.runs)} runs of {sizes} "
         f"sizes.")

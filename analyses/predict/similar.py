@@ -23,6 +23,7 @@ from analyses.laws import fixed, get_form
 from analyses.laws.forms import Form
 from analyses.predict.design import batch, fit_rows
 from analyses.predict.law import estimator
+from warehouse.errors import MetaError
 from warehouse.sql import query
 
 FEATURES = ("alpha", "beta", "reducible")
@@ -106,6 +107,9 @@ def rank(law: dict, public: pl.DataFrame) -> pl.DataFrame:
     ``features`` names what the distance used."""
     scales = _scales(public)
     used = [f for f in FEATURES if law.get(f) is not None and np.isfinite(law[f])]
+    if not used:
+        raise MetaError(f"The law of {law['family']} could not be fitted (status "
+                        f"{law['status']}), so there is nothing to compare.")
     distance = pl.sum_horizontal(
         ((pl.col(f) - law[f]) / scales[f]) ** 2 for f in used).sqrt()
     return (

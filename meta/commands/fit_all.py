@@ -125,4 +125,4 @@ def command(
         from analyses.hitchhiker.report import write_report
 
         paths = write_report(con, report_dir)
-        click.echo(f"report: {paths[0]}", err=True)
+        click.echo(f"report: {paths[1]} and {paths[0]}", err=True)

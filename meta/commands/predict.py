@@ -62,11 +62,18 @@ def command(ctx, family, params, tokens, flops, runs, n_boot, seed, calibration_
     p = law.params
     sizes = sorted({result.family.size(m) for m in law.runs})
     which = "every run" if runs == "all" else "each sweep's best"
-    click.echo(f"{family}: {len(law.runs)} runs fitted ({which}), {law.design.n_sizes} sizes "
-               f"({sizes[0]:.3g} to {sizes[-1]:.3g} parameters), {law.n_points} points")
+    n = law.design.n_sizes
+    span = f"{sizes[0]:.3g} parameters" if n == 1 else \
+        f"{sizes[0]:.3g} to {sizes[-1]:.3g} parameters"
+    click.echo(f"{family}: {len(law.runs)} runs fitted ({which}), {n} size"
+               f"{'' if n == 1 else 's'} ({span}), {law.n_points} points")
+    notes = [f"status {law.status}"]
+    if law.borrowed_from:
+        notes.append(f"A and alpha borrowed from {law.borrowed_from}")
+    if law.unidentified:
+        notes.append(f"not identified: {law.unidentified}")
     click.echo(f"law: L = {p['E']:.4g} + {p['A']:.4g} / N^{p['alpha']:.4g} + {p['B']:.4g} / "
-               f"D^{p['beta']:.4g}   (status {law.status}"
-               + (f"; not identified: {law.unidentified})" if law.unidentified else ")"))
+               f"D^{p['beta']:.4g}   ({'; '.join(notes)})")
     what = "the compute-optimal run of " if result.optimal else "a run of "
     click.echo(f"{what}N = {pred.params:.4g}, D = {pred.tokens:.4g} (C = {result.flops:.3g}; "
                f"{pred.scale_up:.3g}x the largest size fitted):")
@@ -75,14 +82,23 @@ def command(ctx, family, params, tokens, flops, runs, n_boot, seed, calibration_
                f"{pred.n_boot_finite} finite): {_interval(pred.parameter)}")
     c = pred.calibration
     if c.get("rows"):
-        sizes = c["n_sizes"]
-        window = f"within {c['scale_window']:g}x" if c["scale_window"] else "any"
+        low, high = c["n_sizes"]
+        cap = "+" if high == 5 else ""
+        fitted = f"{low}{cap}" if low == high else f"{low}-{high}{cap}"
+        window = (f"a scale-up within {c['scale_window']:g}x of {pred.scale_up:.3g}x"
+                  if c["scale_window"] else "any scale-up")
         click.echo(f"    extrapolation: {c['rows']} public laws ({c['families']} families, "
-                   f"{c['sources']} sources; {sizes[0]}-{sizes[1]} sizes, scale-up {window} "
-                   f"of {pred.scale_up:.3g}x): {_interval(pred.extrapolation)}")
+                   f"{c['sources']} sources; {fitted} sizes, {window}): "
+                   f"{_interval(pred.extrapolation)}")
     else:
         click.echo("    extrapolation: no calibration rows; the interval is the parameter part "
                    "only")
+    if n < 3:
+        click.echo(f"note: with {n} size{'' if n == 1 else 's'} the resamples of runs cannot "
+                   "move A and alpha; their uncertainty is in the extrapolation part only.")
+    if pred.scale_up < 1:
+        click.echo("note: the predicted run is smaller than the largest fitted size; the "
+                   "extrapolation part comes from laws that predicted larger runs.")
     if result.decaying:
         click.echo(f"note: {len(result.decaying)} fitted runs have a decaying learning-rate "
                    "schedule, so their intermediate checkpoints are not finished runs of that "

@@ -62,7 +62,7 @@ def test_never_worse_on_problems_from_every_family(n):
     # every size's level in many ways, and two optimizers from one start set may end in
     # different minima either way (measured: 4 of 386 such problems in three draws ended
     # above scipy, by 1.3e-4 to 5.3e-2 relative; 0 of 720 with 4 or more sizes). The 240
-    # problems take about 4-6 minutes of scipy on 2 cores: `pytest -m slow` runs them.
+    # problems are marked slow (`pytest -m slow`).
     fams = all_families(load_tables)
     batch, keys = random_problems(fams, n, seed=1, min_sizes=4)
     sources = {k.split(":")[0] for k in keys}

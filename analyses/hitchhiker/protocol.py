@@ -88,7 +88,9 @@ class Family:
         index = {m: i for i, m in enumerate(ids)}
         set_ = object.__setattr__
         set_(self, "model_ids", ids)
+        set_(self, "_index", index)
         set_(self, "_sizes", models["num_params"].to_numpy().astype(float))
+        set_(self, "_max_tokens", models["max_tokens"].to_numpy().astype(float))
         set_(self, "_final", models["final"].to_numpy().astype(float))
         set_(self, "_model", np.array([index.get(m, -1) for m in self.points["model_id"]],
                                       dtype=int))
@@ -113,7 +115,12 @@ class Family:
         return self.model_ids[idx[finals == finals.min()][-1]]
 
     def size(self, model_id: str) -> float:
-        return float(self._sizes[self.model_ids.index(model_id)])
+        return float(self._sizes[self._index[model_id]])
+
+    def final(self, model_id: str) -> tuple[float, float]:
+        """Tokens and perf of the run's last checkpoint."""
+        i = self._index[model_id]
+        return float(self._max_tokens[i]), float(self._final[i])
 
     def smaller_than(self, model_id: str) -> list[str]:
         """Models of sizes strictly smaller than ``model_id``'s, smallest first."""
@@ -131,7 +138,7 @@ class Family:
 
     def rows(self, models: Sequence[str]) -> np.ndarray:
         """Row indices of every checkpoint of ``models``."""
-        wanted = np.isin(self._model, [self.model_ids.index(m) for m in models])
+        wanted = np.isin(self._model, [self._index[m] for m in models])
         return np.flatnonzero(wanted)
 
     def run_index(self, rows: np.ndarray) -> np.ndarray:

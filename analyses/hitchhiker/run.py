@@ -156,7 +156,7 @@ def fit_specs(items: Sequence[Pending]) -> Fitted:
         unidentified = list(est.unidentified_)
         pred = est.predict(_batch(specs, "test"))
         predicted = [pred[i, : s.test.size] for i, s in enumerate(specs)]
-    ok = [st in ("ok", "at_bound", "max_iter") for st in status]
+    ok = [st in FITTED for st in status]
     for i, pred in enumerate(predicted):
         if ok[i] and not np.isfinite(pred).all():
             status[i], ok[i] = "nan_prediction", False  # e.g. E -> 0, B -> 1e30: overflow

@@ -78,13 +78,6 @@ class _Law:
     fraction: float
 
 
-def _final(family: Family, model: str) -> tuple[float, float]:
-    """Final tokens and perf of one run."""
-    rows = family.rows([model])
-    last = rows[np.argmax(family.column("tokens", rows))]
-    return float(family.column("tokens", [last])[0]), float(family.column("perf", [last])[0])
-
-
 def compute(con: duckdb.DuckDBPyConnection,
             progress: Callable[[int, int], None] = lambda done, total: None) -> pl.DataFrame:
     """Fit every calibration law of the public families and score it (one row each)."""
@@ -109,7 +102,7 @@ def compute(con: duckdb.DuckDBPyConnection,
         est = estimator().fit(b)
         for i, law in enumerate(chunk):
             f = law.family
-            tokens, actual = _final(f, f.target)
+            tokens, actual = f.final(f.target)
             d = design(f, law.rows, law.fraction)
             with np.errstate(all="ignore"):
                 predicted = float(chinchilla.predict(est.params_[i], f.size(f.target),
@@ -239,7 +232,7 @@ def coverage(con: duckdb.DuckDBPyConnection, table: pl.DataFrame, *, n_boot: int
     for i, f in enumerate(families):
         target = f.target
         law = fit_runs(f, f.smaller_than(target), n_boot=n_boot, seed=seed)
-        tokens, actual = _final(f, target)
+        tokens, actual = f.final(target)
         scale = law.design.scale_up(f.size(target))
         errors, weights, description = errors_for(table, law.design.n_sizes, scale,
                                                   exclude_sources=[sources[f.name]])

@@ -55,24 +55,19 @@ class RunsReport:
     design_errors: pl.DataFrame
 
 
-def default_target(con: duckdb.DuckDBPyConnection, name: str) -> tuple[float, float]:
-    """:data:`STEP_UP` times the family's largest size, at that run's tokens per parameter."""
-    family = load_family(con, name)
+def default_target(family: Family) -> tuple[float, float]:
+    """:data:`STEP_UP` times the family's largest size, at its most trained run's tokens per
+    parameter."""
     top = family.model_ids[-1]
-    tokens = family.column("tokens", family.rows([top])).max()
-    size = family.size(top)
-    return STEP_UP * size, STEP_UP * tokens
+    return STEP_UP * family.size(top), STEP_UP * family.final(top)[0]
 
 
 def _runs(f: Family, result: FamilyPrediction) -> pl.DataFrame:
     out = []
     for m in f.model_ids:
-        rows = f.rows([m])
-        last = rows[np.argmax(f.column("tokens", rows))]
-        out.append({"run": m.split("/", 1)[-1], "params": f.size(m),
-                    "final_tokens": float(f.column("tokens", [last])[0]),
-                    "final_loss": float(f.column("perf", [last])[0]),
-                    "fitted": m in result.law.runs})
+        tokens, loss = f.final(m)
+        out.append({"run": m.split("/", 1)[-1], "params": f.size(m), "final_tokens": tokens,
+                    "final_loss": loss, "fitted": m in result.law.runs})
     return pl.DataFrame(out)
 
 
@@ -100,12 +95,12 @@ def runs_report(con: duckdb.DuckDBPyConnection, name: str, *, params: float | No
                 n_boot: int = 200, seed: int = 0, calibration_dir=None) -> RunsReport:
     """Compute the report of family ``name`` (a prediction at ``params`` x ``tokens``, at the
     compute-optimal run of ``flops``, or by default at :func:`default_target`)."""
+    every = load_family(con, name, runs="all")
     if params is None and tokens is None and flops is None:
-        params, tokens = default_target(con, name)
+        params, tokens = default_target(every)
     result = predict_family(con, name, params=params, tokens=tokens, flops=flops, runs=runs,
                             n_boot=n_boot, seed=seed, calibration_dir=calibration_dir)
     near = similar_to(con, name, runs=runs, calibration_dir=calibration_dir)
-    every = load_family(con, name, runs="all")
     return RunsReport(_runs(every, result), every, result, near,
                       _design_errors(result.prediction.scale_up, calibration_dir))
 

@@ -54,10 +54,7 @@ def loss_kinds(con, names: list[str]) -> dict[str, str]:
 def _reducible(form: Form, params: np.ndarray, family: Family) -> float:
     """``(L - E) / L`` of the law at the family's largest, most trained run."""
     top = family.model_ids[-1]
-    rows = family.rows([top])
-    n = family.size(top)
-    d = family.column("tokens", rows).max()
-    inputs = {"N": n, "D": d}
+    inputs = {"N": family.size(top), "D": family.final(top)[0]}
     loss = float(form.predict(params, *[np.array([inputs[x]]) for x in form.inputs])[0])
     e = params[form.names.index("E")]
     return (loss - e) / loss

@@ -90,11 +90,9 @@ def command(
     import os
 
     from analyses.hitchhiker.run import fit_all
-    from analyses.hitchhiker.studies import STUDIES, get_study
+    from analyses.hitchhiker.studies import STUDIES
     from ingest.run import ingest
 
-    for name in studies:
-        get_study(name)
     con = open_warehouse(ctx, warehouse_path, read_only=False)
     if data_root is not None:
         ingest(con, [], data_root, log=lambda m: click.echo(m, err=True))

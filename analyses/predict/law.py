@@ -24,7 +24,7 @@ import numpy as np
 from analyses.hitchhiker.protocol import Family
 from analyses.laws import FitResult, Form, HuberLBFGS, get_form
 from analyses.laws.bootstrap import bootstrap
-from analyses.laws.identify import FITTED, base_params
+from analyses.laws.identify import base_params
 from analyses.predict.design import FROM_SHARE, Design, batch, design, fit_rows
 
 N_BOOT = 200
@@ -237,7 +237,3 @@ def fit_runs(family: Family, models: list[str] | None = None, *, fraction: float
     return RunsLaw(family.name, tuple(models), form, result, design(family, rows, fraction),
                    int(rows.size), borrowed_from)
 
-
-def scored(law: RunsLaw) -> bool:
-    """Whether the fit finished with finite parameters (identified or not)."""
-    return law.status in FITTED and bool(np.isfinite(law.result.params).all())

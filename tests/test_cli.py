@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from meta.cli import cli
+from warehouse.migrate import migration_files
 
 
 @pytest.fixture
@@ -37,8 +38,8 @@ def test_status_json_is_one_document(loaded):
     result = run("status", "--json", "--warehouse", str(loaded))
     assert result.exit_code == 0
     doc = json.loads(result.stdout)
-    assert doc["migrations"] == ["0001_initial", "0002_laws", "0003_law_identity",
-                                 "0004_user_runs", "0005_refit_zero_scale_laws"]
+    assert doc["migrations"][:3] == ["0001_initial", "0002_laws", "0003_law_identity"]
+    assert doc["migrations"] == [name for name, _ in migration_files()]
     assert doc["totals"]["models"] == 142
     assert doc["sources"][0]["source"] == "chinchilla"
     assert doc["families"][0]["family"] == "chinchilla"

@@ -151,14 +151,16 @@ def test_chunks_cap_laws_and_padded_points():
 
     import numpy as np
 
-    def law(points, form="chinchilla", estimator="huber-lbfgs"):
+    def law(points, form="chinchilla", estimator="huber-lbfgs", settings=None):
         spec = SimpleNamespace(form=form, train=np.zeros(points, dtype=int))
-        return SimpleNamespace(spec=spec, estimator=estimator)
+        return SimpleNamespace(spec=spec, estimator=estimator, settings=settings or {})
 
-    laws = [law(10)] * 300 + [law(40_000)] * 13 + [law(50, estimator="curvefit-hitchhiker")]
+    laws = ([law(10)] * 300 + [law(40_000)] * 13 + [law(50, estimator="curvefit-hitchhiker")]
+            + [law(3, estimator="curvefit-hitchhiker", settings={"min_points": 1})])
     chunks = run.chunked(laws)
-    assert sorted(map(len, chunks)) == [1, 1, 6, 6, 50, 250]  # 40k-point laws: 6 a chunk
-    assert all(len({(p.spec.form, p.estimator) for p in c}) == 1 for c in chunks)
+    assert sorted(map(len, chunks)) == [1, 1, 1, 6, 6, 50, 250]  # 40k-point laws: 6 a chunk
+    assert all(len({(p.spec.form, p.estimator, str(p.settings)) for p in c}) == 1
+               for c in chunks)
     for c in chunks:
         assert len(c) <= run.CHUNK
         assert len(c) == 1 or len(c) * max(p.spec.train.size for p in c) <= run.CHUNK_POINTS
@@ -172,6 +174,7 @@ def test_laws_the_plan_no_longer_makes_are_removed_in_scope_only(db):
     for law_id, study in (("old-num-models", "num-models"), ("old-windows", "windows")):
         db.execute("INSERT INTO laws SELECT * REPLACE (? AS law_id, ? AS study) FROM laws "
                    "LIMIT 1", [law_id, study])
+        db.execute("INSERT INTO law_sets VALUES ('corrected', ?)", [law_id])
     result = run.fit_all(db, studies=["num-models"], estimators=["huber-lbfgs"],
                          families=["t5-pile"])
     assert result.stale == 1 and result.fitted == 0

@@ -47,32 +47,55 @@ def _delete(con: duckdb.DuckDBPyConnection, ids: str) -> int:
     return n
 
 
-def delete_stale(con: duckdb.DuckDBPyConnection, hashes: Mapping[str, str]) -> int:
-    """Delete the laws of the families in ``hashes`` (family -> current data hash) that were
-    fitted on other data; returns how many."""
+def update_set(con: duckdb.DuckDBPyConnection, conventions: str, hashes: Mapping[str, str],
+               scope: pl.DataFrame, planned: set[str]) -> None:
+    """Make the convention set ``conventions`` hold the ``planned`` laws, in one transaction.
+
+    It loses the laws of the families in ``hashes`` (family -> the data hash the set fits now)
+    fitted on other data, and the laws of the ``(family, study, estimator)`` combinations in
+    ``scope`` that are not planned (a study that no longer makes them); it gains every planned
+    law. A law leaves the warehouse when it belongs to no set (:func:`delete_orphans`).
+    """
     current = pl.DataFrame({"family": list(hashes), "data_hash": list(hashes.values())},
                            schema={"family": pl.String, "data_hash": pl.String})
-    con.register("_current", current.to_arrow())
-    n = _delete(con, "SELECT l.law_id FROM laws l JOIN _current c USING (family) "
-                     "WHERE l.data_hash <> c.data_hash")
-    con.unregister("_current")
-    return n
+    frames = {"_current": current, "_scope": scope,
+              "_planned": pl.DataFrame({"law_id": sorted(planned)}, schema={"law_id": pl.String})}
+    for name, frame in frames.items():
+        con.register(name, frame.to_arrow())
+    with transaction(con):
+        con.execute(
+            "DELETE FROM law_sets WHERE conventions = ? AND law_id IN ("
+            " SELECT l.law_id FROM laws l JOIN _current c USING (family)"
+            " WHERE l.data_hash <> c.data_hash"
+            " UNION ALL SELECT l.law_id FROM laws l JOIN _scope s USING (family, study, estimator)"
+            " WHERE l.law_id NOT IN (SELECT law_id FROM _planned))", [conventions])
+        con.execute("INSERT INTO law_sets SELECT ?, law_id FROM _planned "
+                    "WHERE law_id NOT IN (SELECT law_id FROM law_sets WHERE conventions = ?)",
+                    [conventions, conventions])
+    for name in frames:
+        con.unregister(name)
 
 
-def delete_unplanned(con: duckdb.DuckDBPyConnection, scope: pl.DataFrame,
-                     planned: set[str]) -> int:
-    """Delete the laws of the ``(family, study, estimator)`` combinations in ``scope`` whose
-    id is not in ``planned`` (a study that no longer makes them); returns how many."""
-    if scope.is_empty():
-        return 0
-    con.register("_scope", scope.to_arrow())
-    con.register("_planned", pl.DataFrame({"law_id": sorted(planned)},
-                                          schema={"law_id": pl.String}).to_arrow())
-    n = _delete(con, "SELECT l.law_id FROM laws l JOIN _scope s USING (family, study, estimator) "
-                     "WHERE l.law_id NOT IN (SELECT law_id FROM _planned)")
-    con.unregister("_scope")
-    con.unregister("_planned")
-    return n
+def delete_orphans(con: duckdb.DuckDBPyConnection) -> int:
+    """Delete the laws that belong to no convention set, with their predictions; returns how
+    many."""
+    return _delete(con, "SELECT law_id FROM laws "
+                        "WHERE law_id NOT IN (SELECT law_id FROM law_sets)")
+
+
+def write_points(con: duckdb.DuckDBPyConnection, conventions: str, points: pl.DataFrame) -> None:
+    """Store the points of the families in ``points`` as the non-default set ``conventions``
+    shapes them (``family, model_id, checkpoint_id, num_params, tokens, flops, perf``),
+    replacing those stored before, in one transaction."""
+    columns = ["family", "model_id", "checkpoint_id", "num_params", "tokens", "flops", "perf"]
+    rows = points.select(columns).with_columns(conventions=pl.lit(conventions))
+    con.register("_points", rows.to_arrow())
+    with transaction(con):
+        con.execute("DELETE FROM convention_points WHERE conventions = ? "
+                    "AND family IN (SELECT DISTINCT family FROM _points)", [conventions])
+        con.execute(f"INSERT INTO convention_points (conventions, {', '.join(columns)}) "
+                    f"SELECT conventions, {', '.join(columns)} FROM _points")
+    con.unregister("_points")
 
 
 def update_statuses(con: duckdb.DuckDBPyConnection, changes: pl.DataFrame) -> None:

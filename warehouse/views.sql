@@ -36,3 +36,11 @@ SELECT
 FROM laws AS l
 LEFT JOIN predictions AS p USING (law_id)
 GROUP BY l.law_id, l.study, l.family, l.estimator, l.status;
+
+-- The fitted quantity as the released Hitchhiker code shapes it (convention set 'released',
+-- analyses/hitchhiker/conventions.py), for the families `meta fit-all --conventions released`
+-- has fitted: `perf`'s columns, with the released values and family membership.
+CREATE OR REPLACE VIEW perf_released AS
+SELECT family, model_id, checkpoint_id, num_params, tokens, flops, perf
+FROM convention_points
+WHERE conventions = 'released';

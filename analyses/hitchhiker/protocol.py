@@ -59,6 +59,9 @@ class Family:
         The model the user named as the target (``families.target``), if any.
     runs : {"best", "all"}
         Study each sweep's best run only (the envelope), or every run.
+    conventions : frozenset of str
+        The released-code conventions the family was shaped and is studied under
+        (:mod:`analyses.hitchhiker.conventions`; empty: the corrected default).
     model_ids : list of str
         The models studied, smallest first (ties: fewer tokens first, then by id).
     """
@@ -69,6 +72,7 @@ class Family:
     dropped: int = 0
     named_target: str | None = None
     runs: str = "best"
+    conventions: frozenset[str] = frozenset()
     model_ids: list[str] = field(init=False)
 
     def __post_init__(self):

@@ -21,6 +21,7 @@ import duckdb
 import numpy as np
 import polars as pl
 
+from analyses.hitchhiker.conventions import DEFAULT, get_set, shape_points
 from analyses.hitchhiker.protocol import Family, LawSpec, eligible
 from analyses.hitchhiker.studies import BASELINES, FIT_ESTIMATORS, get_study
 from analyses.laws import LawBatch, get_estimator, get_form
@@ -28,10 +29,20 @@ from analyses.laws.identify import FITTED, base_params, failures, unidentified
 from warehouse import identity
 from warehouse.families import require_families
 from warehouse.identity import POINT_COLUMNS, data_hash, family_points
-from warehouse.laws import delete_stale, delete_unplanned, law_ids, update_statuses, write_laws
+from warehouse.laws import (
+    delete_orphans,
+    law_ids,
+    update_set,
+    update_statuses,
+    write_laws,
+    write_points,
+)
 from warehouse.sql import query
 
 CHINCHILLA = ("E", "A", "B", "alpha", "beta")
+# Estimator parameters added after laws were stored: one enters a law's settings (hence its
+# id) only when set, so that the laws fitted before keep their ids.
+LATER_PARAMS = ("min_points",)
 CHUNK = 250  # laws fitted together and written in one transaction
 CHUNK_POINTS = 250_000  # padded points of one chunk (a law of 43k points pads its whole chunk)
 # Estimator settings used by fit-all; part of every law's identity. huber-lbfgs runs the
@@ -43,13 +54,20 @@ SETTINGS: dict[str, dict] = {
 }
 
 def load_families(
-    con: duckdb.DuckDBPyConnection, names: Sequence[str] | None = None, *, runs: str = "best"
+    con: duckdb.DuckDBPyConnection, names: Sequence[str] | None = None, *, runs: str = "best",
+    conventions: str = DEFAULT,
 ) -> list[Family]:
     """Every scaled family's usable ``perf`` points (or those named), as :class:`Family`
-    objects studying each sweep's best run (``runs="best"``) or every run (``"all"``);
+    objects studying each sweep's best run (``runs="best"``) or every run (``"all"``),
+    shaped by the convention set ``conventions`` (:mod:`analyses.hitchhiker.conventions`);
     ``Family.dropped`` counts the points left out (:data:`warehouse.identity.FAMILY_POINTS`).
     """
-    df = family_points(con, names)
+    switched = get_set(conventions)
+    df = family_points(con, None if switched else names)
+    df = shape_points(df, con, switched)
+    if names and switched:
+        df = df.filter(pl.col("family").is_in(list(names)))
+    runs = "all" if "every-run" in switched else runs
     targets = dict(con.execute("SELECT family, target FROM families").fetchall())
     families = []
     for (name,), part in df.group_by("family", maintain_order=True):
@@ -57,16 +75,18 @@ def load_families(
         if usable.height:
             families.append(Family(name, usable, data_hash(usable),
                                    dropped=part.height - usable.height,
-                                   named_target=targets.get(name), runs=runs))
+                                   named_target=targets.get(name), runs=runs,
+                                   conventions=switched))
     return families
 
 
 @dataclass(frozen=True)
 class Pending:
-    """A law to fit: its spec, its estimator and its id."""
+    """A law to fit: its spec, its estimator with the settings it runs with, and its id."""
 
     spec: LawSpec
     estimator: str
+    settings: dict
     law_id: str
 
 
@@ -78,15 +98,29 @@ def estimator_settings(estimator: str) -> dict:
         return {}
     params = get_estimator(estimator)(**SETTINGS[estimator]).get_params()
     params.pop("form")
-    return params
+    return {k: v for k, v in params.items() if not (k in LATER_PARAMS and v is None)}
 
 
-def law_id(spec: LawSpec, estimator: str) -> str:
+def law_settings(spec: LawSpec, estimator: str) -> dict:
+    """The settings a law is fitted with: fit-all's (:func:`estimator_settings`), and those
+    a convention of the law's family changes for this law only (so that the convention
+    enters the id of the laws it changes, and of no other)."""
+    settings = estimator_settings(estimator)
+    switched = spec.family.conventions
+    if ("fit-few-points" in switched and estimator == "curvefit-hitchhiker"
+            and 0 < spec.train.size < get_form(spec.form).n_params):
+        return {**settings, "min_points": 1}
+    if "baselines-share-cache" in switched and estimator == "most-trained":
+        return {**settings, "scored_as": "best-seen"}
+    return settings
+
+
+def law_id(spec: LawSpec, estimator: str, settings: dict) -> str:
     """The law's id (:func:`warehouse.identity.law_id`): stable across runs, machines and
     code changes that leave the family's points as they are."""
     return identity.law_id(study=spec.study, family=spec.family.name, form=spec.form,
-                           estimator=estimator, settings=estimator_settings(estimator),
-                           spec=spec.spec, data=spec.family.data_hash)
+                           estimator=estimator, settings=settings, spec=spec.spec,
+                           data=spec.family.data_hash)
 
 
 def _chosen(of_study: Sequence[str], asked: Sequence[str] | None) -> list[str]:
@@ -111,7 +145,8 @@ def plan(
             chosen = _chosen(study.estimators, estimators)
             for spec in study.specs(family):
                 for est in chosen:
-                    pending.append(Pending(spec, est, law_id(spec, est)))
+                    settings = law_settings(spec, est)
+                    pending.append(Pending(spec, est, settings, law_id(spec, est, settings)))
     return pending, skipped
 
 
@@ -135,8 +170,9 @@ class Fitted:
 
 
 def fit_specs(items: Sequence[Pending]) -> Fitted:
-    """Fit laws that share a form and an estimator, and predict their test rows."""
-    form, estimator = items[0].spec.form, items[0].estimator
+    """Fit laws that share a form, an estimator and its settings, and predict their test
+    rows."""
+    form, estimator, settings = items[0].spec.form, items[0].estimator, items[0].settings
     specs = [p.spec for p in items]
     start = time.perf_counter()
     n = len(items)
@@ -145,10 +181,11 @@ def fit_specs(items: Sequence[Pending]) -> Fitted:
     params = np.full((n, 5), np.nan)
     unidentified: list[str | None] = [None] * n
     if estimator in BASELINES:
-        predicted = [np.full(s.test.size, _baseline(estimator, s)) for s in specs]
+        scored_as = settings.get("scored_as", estimator)
+        predicted = [np.full(s.test.size, _baseline(scored_as, s)) for s in specs]
         status[[s.train.size == 0 for s in specs]] = "too_few_points"
     else:
-        est = get_estimator(estimator)(form=form, **SETTINGS[estimator])
+        est = get_estimator(estimator)(form=form, **settings)
         est.fit(_batch(specs, "train"))
         status[:] = est.status_
         objective[:] = est.objective_
@@ -169,7 +206,7 @@ def fit_specs(items: Sequence[Pending]) -> Fitted:
             "family": [s.family.name for s in specs],
             "form": form,
             "estimator": estimator,
-            "settings": json.dumps(estimator_settings(estimator), sort_keys=True),
+            "settings": json.dumps(settings, sort_keys=True),
             "params": [
                 dict(
                     zip(
@@ -228,12 +265,13 @@ def _baseline(name: str, spec: LawSpec) -> float:
 
 
 def chunked(pending: Sequence[Pending]) -> list[list[Pending]]:
-    """Chunks of laws sharing a form and an estimator, by training size: up to ``CHUNK`` laws
-    and ``CHUNK_POINTS`` padded points (laws x the largest training set) each, so that the
-    largest laws are spread over the workers instead of padding one chunk."""
-    groups: dict[tuple[str, str], list[Pending]] = {}
+    """Chunks of laws sharing a form, an estimator and its settings, by training size: up to
+    ``CHUNK`` laws and ``CHUNK_POINTS`` padded points (laws x the largest training set) each,
+    so that the largest laws are spread over the workers instead of padding one chunk."""
+    groups: dict[tuple[str, str, str], list[Pending]] = {}
     for p in pending:
-        groups.setdefault((p.spec.form, p.estimator), []).append(p)
+        key = (p.spec.form, p.estimator, json.dumps(p.settings, sort_keys=True))
+        groups.setdefault(key, []).append(p)
     chunks = []
     for items in groups.values():
         chunk: list[Pending] = []
@@ -328,14 +366,18 @@ def fit_all(
     families: Sequence[str] | None = None,
     jobs: int = 1,
     runs: str = "best",
+    conventions: Sequence[str] = (DEFAULT,),
     progress: Callable[[int, int, str], None] = lambda done, total, what: None,
 ) -> FitAllResult:
-    """Fit every pending law of ``studies`` and write it with its predictions.
+    """Fit every pending law of ``studies`` under each convention set of ``conventions``
+    and write it with its predictions.
 
     Laws already in the warehouse (same id) are kept, not refitted, and judged again
-    (:func:`judge`): a status that the current rules change is updated; laws fitted on an
-    older version of a family's data, and laws of the studies run that the plan no longer
-    makes (a protocol change), are deleted first. Each chunk of up to ``CHUNK`` laws is
+    (:func:`judge`): a status that the current rules change is updated. Each set is made to
+    hold the laws it plans now (:func:`warehouse.laws.update_set`): laws fitted on an older
+    version of a family's data, and laws of the studies run that the plan no longer makes
+    (a protocol change), leave it, and laws of no set are deleted. A law that several sets
+    plan (one no convention changes) is fitted once. Each chunk of up to ``CHUNK`` laws is
     written in one transaction, so an interrupted run keeps what it finished. Chunks hold
     laws of one form and estimator with similar numbers of points (padding costs time), and
     ``jobs`` processes fit them. ``runs="all"`` studies every run of a hyperparameter sweep,
@@ -347,17 +389,30 @@ def fit_all(
     for name in estimators or ():
         if name not in FIT_ESTIMATORS + BASELINES:
             get_estimator(name)
+    for name in conventions:
+        get_set(name)
     if families:
         require_families(con, families)
-    loaded = load_families(con, families, runs=runs)
-    stale = delete_stale(con, {f.name: f.data_hash for f in loaded})
-    everything, skipped = plan(loaded, studies, estimators)
-    stale += delete_unplanned(con, _scope(loaded, studies, estimators),
-                              {p.law_id for p in everything})
+    everything: dict[str, Pending] = {}
+    skipped: list[str] = []
+    dropped: dict[str, int] = {}
+    for name in conventions:
+        loaded = load_families(con, families, runs=runs, conventions=name)
+        planned, skips = plan(loaded, studies, estimators)
+        update_set(con, name, {f.name: f.data_hash for f in loaded},
+                   _scope(loaded, studies, estimators), {p.law_id for p in planned})
+        if name != DEFAULT and loaded:
+            write_points(con, name, pl.concat([
+                f.points.with_columns(family=pl.lit(f.name)) for f in loaded]))
+        everything.update((p.law_id, p) for p in planned)
+        skipped += [s if not skipped else f"{s} [{name}]" for s in skips if s not in skipped]
+        if name == DEFAULT:
+            dropped = {f.name: f.dropped for f in loaded if f.dropped}
+    stale = delete_orphans(con)
     done_ids = law_ids(con)
-    changes = judge(con, [p for p in everything if p.law_id in done_ids])
+    changes = judge(con, [p for p in everything.values() if p.law_id in done_ids])
     update_statuses(con, changes)
-    pending = [p for p in everything if p.law_id not in done_ids]
+    pending = [p for p in everything.values() if p.law_id not in done_ids]
     chunks = chunked(pending)
     done = 0
     with _pool(jobs) as pool:
@@ -367,5 +422,5 @@ def fit_all(
             progress(done, len(pending), f"{chunk[0].estimator} ({chunk[0].spec.form})")
     return FitAllResult(
         done, len(everything) - len(pending), stale, changes.height, skipped,
-        {f.name: f.dropped for f in loaded if f.dropped}, time.perf_counter() - start,
+        dropped, time.perf_counter() - start,
     )

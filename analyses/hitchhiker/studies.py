@@ -137,13 +137,16 @@ def leave_one_out(family: Family) -> Iterator[LawSpec]:
     """App. D (``experiments/detect_outliers.py``): with 3 < #smaller models < 20, p = 0.7,
     each smaller model left out in turn; every such law is scored on the target and on the
     model left out (is the worst-predicted model the one whose removal hurts the target
-    most?). The released code also drops the model before the one left out; not copied."""
+    most?). The released code also drops the model before the one left out (the convention
+    ``loo-drops-neighbour``)."""
     train = smaller(family)
     if not LOO_MODELS[0] < len(train) < LOO_MODELS[1]:
         return
     yield law_spec("leave-one-out", family, train, fraction=LOO_FRACTION)
-    for model in train:
-        rest = [m for m in train if m != model]
+    neighbour = "loo-drops-neighbour" in family.conventions
+    for i, model in enumerate(train):
+        dropped = {model, *(train[i - 1 : i] if neighbour else ())}
+        rest = [m for m in train if m not in dropped]
         for target in (family.target, model):
             yield law_spec("leave-one-out", family, rest, fraction=LOO_FRACTION,
                            left_out=model, target=target)

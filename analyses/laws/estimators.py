@@ -369,6 +369,10 @@ class CurveFitHitchhiker(LawEstimator):
         Levenberg-Marquardt iterations (``"batched"`` only).
     form : str or Form, default="chinchilla"
         The start is the form's default (Muennighoff's values for Chinchilla).
+    min_points : int, optional
+        The fewest points a law is fitted on (``"scipy"`` only); by default one per
+        parameter. The released code fits any law with a point (1: an underdetermined fit,
+        the ``fit-few-points`` convention of :mod:`analyses.hitchhiker.conventions`).
 
     Attributes
     ----------
@@ -387,12 +391,15 @@ class CurveFitHitchhiker(LawEstimator):
     _parameter_constraints = {
         "method": ("one of 'scipy', 'batched'", lambda v: v in ("scipy", "batched")),
         "max_iter": POSITIVE_INT, "form": FORM,
+        "min_points": ("None or an int in the range [1, inf)",
+                       lambda v: v is None or POSITIVE_INT[1](v)),
     }
 
-    def __init__(self, *, method="scipy", max_iter=200, form="chinchilla"):
+    def __init__(self, *, method="scipy", max_iter=200, form="chinchilla", min_points=None):
         self.method = method
         self.max_iter = max_iter
         self.form = form
+        self.min_points = min_points
 
     def fit(self, batch: LawBatch) -> CurveFitHitchhiker:
         """Fit every law of ``batch``; returns ``self``."""
@@ -410,7 +417,8 @@ class CurveFitHitchhiker(LawEstimator):
         theta = np.full((n_laws, p), np.nan)
         status = np.full(n_laws, "too_few_points", dtype=object)
         n_iter = np.zeros(n_laws, dtype=int)
-        laws = np.flatnonzero(batch.n_points >= p)
+        fewest = p if self.min_points is None or self.method != "scipy" else self.min_points
+        laws = np.flatnonzero(batch.n_points >= fewest)
         if self.method == "scipy":
             for i in laws:
                 theta[i], status[i], n_iter[i] = self._curve_fit(form, batch, i, starts[i])

@@ -68,14 +68,22 @@ def _progress(start: float):
 @click.option("--runs", type=click.Choice(["best", "all"]), default="best", show_default=True,
               help="Study each hyperparameter sweep's best run (lowest final loss), or every "
                    "run (a family's laws of the other setting are replaced).")
+@click.option(
+    "--conventions", "convention_choice", default="all", show_default=True,
+    type=RegistryChoice("convention choice", "analyses.hitchhiker.conventions:CHOICES"),
+    help="How the data is shaped: 'corrected' (meta's own handling), 'released' (as the "
+         "released Hitchhiker code, quirks included), 'both', 'sensitivity' (corrected and "
+         "each released convention alone) or 'all'; a law no convention changes is fitted "
+         "once.",
+)
 @click.option("--no-report", is_flag=True, help="Fit only; write no report.")
 @click.option("--verbose", "-v", is_flag=True,
               help="Name the families skipped (and why) and the points left out.")
 @warehouse_option
 @click.pass_context
 def command(
-    ctx, studies, estimators, families, jobs, data_root, report_dir, runs, no_report, verbose,
-    warehouse_path,
+    ctx, studies, estimators, families, jobs, data_root, report_dir, runs, convention_choice,
+    no_report, verbose, warehouse_path,
 ) -> None:
     """Fit every Hitchhiker study into the warehouse (resuming), then write the report.
 
@@ -89,6 +97,7 @@ def command(
     """
     import os
 
+    from analyses.hitchhiker.conventions import CHOICES
     from analyses.hitchhiker.run import fit_all
     from analyses.hitchhiker.studies import STUDIES
     from ingest.run import ingest
@@ -104,6 +113,7 @@ def command(
         families=list(families) or None,
         jobs=jobs or os.cpu_count() or 1,
         runs=runs,
+        conventions=CHOICES[convention_choice],
         progress=_progress(start),
     )
     click.echo(

@@ -20,6 +20,7 @@ from ingest.run import ingest
 from meta.cli import cli
 
 PNG = b"\x89PNG\r\n\x1a\n"
+ALL = tables.Selection(families="all")  # the hand-made families are not the paper's
 
 # -- hand-built laws -------------------------------------------------------------------------
 
@@ -46,6 +47,7 @@ def add_law(con, law_id, family, *, n_models, fraction, are, study="num-models",
            VALUES (?, ?, ?, 'chinchilla', ?, '{}', ?, ?, ?, NULL, 10, 1.0, 'h', 0.0, now())""",
         [law_id, study, family, estimator, params, spec, status],
     )
+    con.execute("INSERT INTO law_sets VALUES ('corrected', ?)", [law_id])
     con.execute(
         "INSERT INTO predictions VALUES (?, 'c', ?, 1.0)",
         [law_id, None if are is None else 1.0 + are],
@@ -84,7 +86,7 @@ def test_laws_carry_are_and_spec(hand):
 
 
 def test_macro_heatmap_is_a_macro_average_with_interpolation(hand):
-    heat = tables.macro_heatmap(hand, "num-models", tables.CURVEFIT)
+    heat = tables.macro_heatmap(hand, "num-models", tables.CURVEFIT, sel=ALL)
     # bin 2, p = 0.1: A's two laws average 0.2, B has 0.6; C is left out of aggregates
     assert cell(heat, "2", 0.1)["are"] == pytest.approx(0.4)
     assert cell(heat, "2", 0.1)["n_families"] == 2
@@ -100,24 +102,27 @@ def test_macro_heatmap_is_a_macro_average_with_interpolation(hand):
 def test_unidentified_laws_are_counted_and_can_be_left_out(hand):
     hand.execute("UPDATE laws SET unidentified = '2 sizes (alpha needs 3)' "
                  "WHERE law_id IN ('a2', 'b1')")
-    heat = tables.macro_heatmap(hand, "num-models", tables.CURVEFIT)
+    heat = tables.macro_heatmap(hand, "num-models", tables.CURVEFIT, sel=ALL)
     assert cell(heat, "2", 0.1)["are"] == pytest.approx(0.4)  # the paper scores them
     assert (cell(heat, "2", 0.1)["n_scored"], cell(heat, "2", 0.1)["n_unidentified"]) == (3, 2)
-    without = tables.macro_heatmap(hand, "num-models", tables.CURVEFIT, identified=True)
+    without = tables.macro_heatmap(hand, "num-models", tables.CURVEFIT,
+                                   sel=tables.Selection(identified=True, families="all"))
     # bin 2, p = 0.1: A keeps a1 (0.1); B's only law there is left out, so B has no cell
     assert cell(without, "2", 0.1)["are"] == pytest.approx(0.1)
     assert cell(without, "2", 0.1)["n_families"] == 1
     assert cell(without, "2", 0.1)["n_unidentified"] == 0
-    assert set(tables.laws(hand, "num-models", identified=True)["law_id"]) == {
+    identified = tables.laws(hand, "num-models", sel=tables.Selection(identified=True))
+    assert set(identified["law_id"]) == {
         "a1", "a3", "a4", "a5", "b2", "b3", "c1", "d1", "d2"}
 
 
 def test_macro_heatmap_without_fill_and_as_released(hand):
-    none = tables.macro_heatmap(hand, "num-models", tables.CURVEFIT, fill="none")
+    none = tables.macro_heatmap(hand, "num-models", tables.CURVEFIT, fill="none", sel=ALL)
     assert cell(none, "2", 0.2)["are"] == pytest.approx(0.4)  # A alone
     assert cell(none, "2", 0.2)["n_families"] == 1
     assert cell(none, "3", 0.1)["are"] is None
-    released = tables.macro_heatmap(hand, "num-models", tables.CURVEFIT, fill="released")
+    released = tables.macro_heatmap(hand, "num-models", tables.CURVEFIT, fill="released",
+                                     sel=ALL)
     assert cell(released, "2", 0.2)["n_families"] == 1  # only p = 0.1 is ever filled
     assert cell(released, "3", 0.1)["are"] == pytest.approx(0.3)
 
@@ -137,7 +142,7 @@ def test_fill_empty_rules():
 
 
 def test_best_are_and_full_data(hand):
-    best = tables.best_are(hand, tables.CURVEFIT)
+    best = tables.best_are(hand, tables.CURVEFIT, sel=ALL)
     assert dict(zip(best["family"], best["are"], strict=True)) == pytest.approx(
         {"A": 0.05, "B": 0.2, "C": 5.0, "D": 0.3})
     full = tables.full_data(tables.laws(hand, "num-models"))
@@ -207,11 +212,11 @@ def test_pca_over_warehouse_laws_takes_one_full_law_per_family(db):
     add_family(db, "Z")
     add_law(db, "zero-E", "Z", n_models=3, fraction=1.0, are=0.1,
             params={"E": 0.0, "A": 5.0, "B": 5.0, "alpha": 0.3, "beta": 0.3})
-    used = pca.law_params(db, tables.CURVEFIT)
+    used = pca.law_params(db, tables.CURVEFIT, sel=ALL)
     assert sorted(used["law_id"]) == [f"F{i}-full" for i in range(6)]  # E = 0 has no log
-    p, _ = pca.param_pca(db, tables.CURVEFIT)
+    p, _ = pca.param_pca(db, tables.CURVEFIT, sel=ALL)
     assert p.cumulative(2) == pytest.approx(1.0)
-    ex = pca.explained(db, (tables.CURVEFIT,))
+    ex = pca.explained(db, (tables.CURVEFIT,), sel=ALL)
     assert set(ex["selection"]) == {"full", "all"}
     assert ex.filter(pl.col("selection") == "all")["n_laws"][0] == 12
 

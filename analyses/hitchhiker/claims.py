@@ -33,7 +33,8 @@ import numpy as np
 import polars as pl
 
 from analyses.hitchhiker import pca, tables
-from analyses.hitchhiker.tables import CURVEFIT, HUBER
+from analyses.hitchhiker.paper import PAPER_FAMILIES
+from analyses.hitchhiker.tables import CURVEFIT, HUBER, Selection
 
 REPRODUCED = "reproduced"
 NOT_REPRODUCED = "not reproduced"
@@ -51,14 +52,14 @@ TOL_OUTLIERS = 0.15  # leave-one-out: |share of matching families - 58%| <= 15 p
 
 CAVEATS = {
     "families": (
-        "the families differ from the paper's (MAD's LLaMA and Striped Hyena and the Amber "
-        "loss curve are not public, overtrain has final losses only, and BLOOM and the OPT "
-        "finals have one point per model, so those give no laws; the gzip-PCFG families are "
-        "new)"
+        "the paper's families are not all public (MAD's LLaMA and Striped Hyena and the Amber "
+        "loss curve were never released, and overtrain has final losses only; "
+        "analyses/hitchhiker/paper.py), and the released code shapes some data differently "
+        "(the conventions section gives each claim under its conventions)"
     ),
     "opt": (
         "OPT is fitted on log2(perplexity) here, while the released code fitted raw "
-        "perplexity (it renamed OPT's ppl column to loss), which shrinks relative errors"
+        "perplexity (the convention opt-perplexity), which shrinks relative errors"
     ),
     "pythia": (
         "Pythia is rebuilt from EleutherAI's evaluations, with the v0 160m/410m/1.4b runs on "
@@ -116,15 +117,15 @@ def _aggregate(df: pl.DataFrame) -> pl.DataFrame:
     return df.filter(pl.col("in_aggregate"))
 
 
-def best_are(con, *, identified: bool = False) -> Claim:
+def best_are(con, *, sel: Selection = Selection()) -> Claim:
     """Sec. 4: "4% is the best ARE typically obtained"."""
     text = "4% is the best ARE typically obtained (Sec. 4)"
-    best = _aggregate(tables.best_are(con, CURVEFIT, identified=identified))
+    best = _aggregate(tables.best_are(con, CURVEFIT, sel=sel))
     if best.is_empty():
         return Claim("best-are", text, "4%", "n/a", NOT_MEASURABLE,
                      "No family entering aggregates has a scored num-models law.")
     med = float(best["are"].median())
-    hub = _aggregate(tables.best_are(con, HUBER, identified=identified))["are"].median()
+    hub = _aggregate(tables.best_are(con, HUBER, sel=sel))["are"].median()
     under = float((best["are"] <= 0.04).mean())
     ok = abs(med - 0.04) <= TOL_BEST
     verdict = REPRODUCED if ok else NOT_REPRODUCED
@@ -155,11 +156,11 @@ def best_are(con, *, identified: bool = False) -> Claim:
     return Claim("best-are", text, "4%", _pct(med), verdict, reason + ".", med)
 
 
-def useful_20(con, *, identified: bool = False) -> Claim:
+def useful_20(con, *, sel: Selection = Selection()) -> Claim:
     """Sec. 4: "ARE up to 20% can still distinguish between many modeling choices"."""
     text = "ARE up to 20% can still distinguish between many modeling choices (Sec. 4)"
-    share, n = tables.share_below(con, "num-models", CURVEFIT, USEFUL, identified=identified)
-    share_h, n_h = tables.share_below(con, "num-models", HUBER, USEFUL, identified=identified)
+    share, n = tables.share_below(con, "num-models", CURVEFIT, USEFUL, sel=sel)
+    share_h, n_h = tables.share_below(con, "num-models", HUBER, USEFUL, sel=sel)
     if n == 0:
         return Claim("useful-20", text, "20%", "n/a", NOT_MEASURABLE,
                      "No num-models law was scored.")
@@ -172,11 +173,11 @@ def useful_20(con, *, identified: bool = False) -> Claim:
                  reason, share)
 
 
-def baselines(con, *, identified: bool = False) -> Claim:
+def baselines(con, *, sel: Selection = Selection()) -> Claim:
     """Sec. 5.2: the no-fit baselines reach "18% ARE on average"."""
     text = ("Baselines without a fit (best loss seen, most-trained model) have 18% ARE on "
             "average across families (Sec. 5.2)")
-    b = _aggregate(tables.baselines(con, identified=identified))
+    b = _aggregate(tables.baselines(con, sel=sel))
     every = b["best-seen (all)"].drop_nulls()
     if every.is_empty():
         return Claim("baselines", text, "18%", "n/a", NOT_MEASURABLE,
@@ -208,11 +209,11 @@ def baselines(con, *, identified: bool = False) -> Claim:
 
 
 def five_models_table(con, estimator: str, *,
-                      identified: bool = False) -> tuple[pl.DataFrame, dict[str, float]]:
+                      sel: Selection = Selection()) -> tuple[pl.DataFrame, dict[str, float]]:
     """Per family (in aggregates) with 5 or more smaller models: the mean ARE over p with 2-4
     models (``few``), with 5 (``five``) and with all of them (``most``); and the means of those
     three over the families."""
-    df = _aggregate(tables.laws(con, "num-models", estimator, identified=identified))
+    df = _aggregate(tables.laws(con, "num-models", estimator, sel=sel))
     rows = df.group_by("family", "n_models").agg(pl.col("are").mean())
     top = rows.group_by("family").agg(top=pl.col("n_models").max())
     rows = rows.join(top, on="family").filter(pl.col("top") >= 5)
@@ -226,15 +227,15 @@ def five_models_table(con, estimator: str, *,
     return per, means
 
 
-def five_models(con, *, identified: bool = False) -> Claim:
+def five_models(con, *, sel: Selection = Selection()) -> Claim:
     """Sec. 8: "5 models is a safe bet"."""
     text = "5 models is a safe bet; more improve robustness (Sec. 8)"
-    per, m = five_models_table(con, CURVEFIT, identified=identified)
+    per, m = five_models_table(con, CURVEFIT, sel=sel)
     if per.is_empty():
         return Claim("five-models", text, "5 models", "n/a", NOT_MEASURABLE,
                      "No family entering aggregates has 5 or more smaller models with scores.")
-    _, mh = five_models_table(con, HUBER, identified=identified)
-    heat = tables.macro_heatmap(con, "num-models", CURVEFIT, identified=identified)
+    _, mh = five_models_table(con, HUBER, sel=sel)
+    heat = tables.macro_heatmap(con, "num-models", CURVEFIT, sel=sel)
     rows = heat.group_by("bin").agg(pl.col("are").mean()).sort("bin")
     macro5 = rows.filter(pl.col("bin") == 5)["are"]
     ok = m["five"] < m["few"] and m["five"] - m["most"] <= TOL_FIVE
@@ -255,16 +256,16 @@ def five_models(con, *, identified: bool = False) -> Claim:
                  REPRODUCED if ok else NOT_REPRODUCED, reason + ".", m["five"])
 
 
-def self_prefix(con, *, identified: bool = False) -> Claim:
+def self_prefix(con, *, sel: Selection = Selection()) -> Claim:
     """Sec. 5.1: about 30% of a run predicts its own final loss."""
     text = ("A model's own final loss can be estimated from about the first 30% of its run "
             "(Sec. 5.1)")
-    curve = tables.self_prefix_macro(con, CURVEFIT, identified=identified).drop_nulls("are")
+    curve = tables.self_prefix_macro(con, CURVEFIT, sel=sel).drop_nulls("are")
     if curve.is_empty():
         return Claim("self-prefix", text, "30%", "n/a", NOT_MEASURABLE,
                      "No self-prefix law was scored.")
     ok_rows = curve.filter(pl.col("are") <= SELF_OK)
-    hub = tables.self_prefix_macro(con, HUBER, identified=identified).drop_nulls("are")
+    hub = tables.self_prefix_macro(con, HUBER, sel=sel).drop_nulls("are")
     hub_ok = hub.filter(pl.col("are") <= SELF_OK)
     p = float(ok_rows["fraction"].min()) if ok_rows.height else None
     p_h = float(hub_ok["fraction"].min()) if hub_ok.height else None
@@ -290,12 +291,12 @@ def self_prefix(con, *, identified: bool = False) -> Claim:
                  reason + ".", p)
 
 
-def cut_10b(con, *, identified: bool = False) -> Claim:
+def cut_10b(con, *, sel: Selection = Selection()) -> Claim:
     """Sec. 6.1: discarding the first 10B tokens takes OPT and Pythia from >15% to 4-10%."""
     text = ("Discarding checkpoints before 10B tokens takes OPT and Pythia from more than 15% "
             "ARE to 4-10% (Sec. 6.1)")
-    df = tables.cut_effect(con, CURVEFIT, identified=identified)
-    hub = tables.cut_effect(con, HUBER, identified=identified)
+    df = tables.cut_effect(con, CURVEFIT, sel=sel)
+    hub = tables.cut_effect(con, HUBER, sel=sel)
     parts, oks, measured = [], [], []
     for family in ("OPT", "pythia"):
         f = df.filter(pl.col("family") == family)
@@ -333,21 +334,21 @@ def cut_10b(con, *, identified: bool = False) -> Claim:
                  None)
 
 
-def pca_components(con, *, identified: bool = False) -> Claim:
+def pca_components(con, *, sel: Selection = Selection()) -> Claim:
     """Sec. 9: "3 components explain 99.49% of the variance between the 5 parameters"."""
     text = "3 principal components explain 99.49% of the variance of the 5 parameters (Sec. 9)"
-    df = pca.law_params(con, CURVEFIT, selection="full", identified=identified)
+    df = pca.law_params(con, CURVEFIT, selection="full", sel=sel)
     if df.height < 4:
         return Claim("pca", text, "99.49%", "n/a", NOT_MEASURABLE,
                      f"Only {df.height} per-family laws have finite log-parameters.")
     fit = pca.fit_pca(df.select(pca.PARAMS).to_numpy())
     cum = fit.cumulative(3)
     parts = []
-    for est, sel in ((HUBER, "full"), (CURVEFIT, "all")):
-        other = pca.law_params(con, est, selection=sel, identified=identified)
+    for est, which in ((HUBER, "full"), (CURVEFIT, "all")):
+        other = pca.law_params(con, est, selection=which, sel=sel)
         if other.height >= 4:
             c = pca.fit_pca(other.select(pca.PARAMS).to_numpy()).cumulative(3)
-            label = "the huber-lbfgs per-family laws" if sel == "full" else (
+            label = "the huber-lbfgs per-family laws" if which == "full" else (
                 f"all {other.height} num-models laws")
             parts.append(f"{_pct(c, 2)} for {label}")
     ok = cum >= PCA_OK
@@ -360,7 +361,7 @@ def pca_components(con, *, identified: bool = False) -> Claim:
                  reason + ".", cum)
 
 
-def one_model(con, *, identified: bool = False) -> Claim:
+def one_model(con, *, sel: Selection = Selection()) -> Claim:
     """Sec. 5: one model plus borrowed A, alpha predicts a larger one (OLMo 1B -> 7B < 1%).
 
     Measured on the olmo family when it has one-model laws (OLMo-1B's whole curve predicting
@@ -368,7 +369,7 @@ def one_model(con, *, identified: bool = False) -> Claim:
     """
     text = ("One model's curve with A and alpha borrowed from another family predicts a larger "
             "model: OLMo 1B -> 7B with under 1% ARE (Sec. 5, App. A)")
-    best = tables.one_model_best(con, CURVEFIT, identified=identified)
+    best = tables.one_model_best(con, CURVEFIT, sel=sel)
     opt = best.filter(pl.col("family") == "OPT").sort("num_params")
     opt_text = ", ".join(
         f"{r['model'].split('/')[-1]} {_pct(r['at_full'])}" for r in opt.iter_rows(named=True)
@@ -379,7 +380,7 @@ def one_model(con, *, identified: bool = False) -> Claim:
     olmo = best.filter((pl.col("family") == "olmo") & pl.col("at_full").is_not_null())
     if olmo.height:
         r = olmo.sort("num_params").row(0, named=True)
-        hub = tables.one_model_best(con, HUBER, identified=identified).filter(
+        hub = tables.one_model_best(con, HUBER, sel=sel).filter(
             pl.col("model") == r["model"])
         ok = r["at_full"] < 0.01
         reason = (
@@ -402,6 +403,8 @@ def one_model(con, *, identified: bool = False) -> Claim:
         .last()
     )
     agg = tables.families_studied(con).filter(pl.col("in_aggregate"))["family"]
+    if sel.families == "paper":
+        agg = agg.filter(agg.is_in(list(PAPER_FAMILIES)))
     nearest = nearest.filter(pl.col("family").is_in(agg.implode()))
     if nearest.is_empty():
         return Claim("one-model", text, "<1%", "n/a", NOT_MEASURABLE, f"{olmo_text}.")
@@ -416,16 +419,16 @@ def one_model(con, *, identified: bool = False) -> Claim:
                  NOT_MEASURABLE, reason + ".", med)
 
 
-def outliers(con, *, identified: bool = False) -> Claim:
+def outliers(con, *, sel: Selection = Selection()) -> Claim:
     """App. D: cross-validation finds the model that spoils a law in 58% of the cases."""
     text = ("App. D: leaving one model out, the worst-predicted model is the one whose "
             "removal hurts the target most")
-    loo = tables.leave_one_out(con, CURVEFIT, identified=identified)
+    loo = tables.leave_one_out(con, CURVEFIT, sel=sel)
     if loo.is_empty():
         return Claim("outliers", text, "58%", "n/a", NOT_MEASURABLE,
                      "no family has 4 to 19 smaller models with scored laws.", None)
     share = float(loo["match"].mean())
-    huber = tables.leave_one_out(con, HUBER, identified=identified)
+    huber = tables.leave_one_out(con, HUBER, sel=sel)
     h = float(huber["match"].mean()) if huber.height else float("nan")
     verdict = REPRODUCED if abs(share - 0.58) <= TOL_OUTLIERS else NOT_REPRODUCED
     return Claim(
@@ -449,10 +452,10 @@ CLAIMS: tuple[Callable[..., Claim], ...] = (
 )
 
 
-def all_claims(con, *, identified: bool = False) -> list[Claim]:
-    """Every claim of :data:`CLAIMS`, in order; with ``identified``, measured on the laws
-    that their data identify only."""
-    return [claim(con, identified=identified) for claim in CLAIMS]
+def all_claims(con, *, sel: Selection = Selection()) -> list[Claim]:
+    """Every claim of :data:`CLAIMS`, in order, measured on the laws and families ``sel``
+    selects (:class:`~analyses.hitchhiker.tables.Selection`)."""
+    return [claim(con, sel=sel) for claim in CLAIMS]
 
 
 def claims_frame(claims: list[Claim]) -> pl.DataFrame:

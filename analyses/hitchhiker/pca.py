@@ -23,6 +23,8 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
+from analyses.hitchhiker.paper import PAPER_FAMILIES
+from analyses.hitchhiker.tables import Selection
 from warehouse.sql import query
 
 PARAMS = ("a", "b", "e", "alpha", "beta")
@@ -38,11 +40,12 @@ PAPER_COMPONENTS = np.array(
 )
 
 _LAWS = """
-SELECT l.law_id, l.family, l.estimator, len(l.train_spec.models) AS k,
+SELECT l.law_id AS law_id, l.family, l.estimator, len(l.train_spec.models) AS k,
        l.train_spec.fraction AS fraction,
        ln(l.params.A) AS a, ln(l.params.B) AS b, ln(l.params.E) AS e,
        l.params.alpha AS alpha, l.params.beta AS beta
 FROM laws l
+JOIN law_sets s ON s.law_id = l.law_id AND s.conventions = ?
 WHERE l.study = ? AND l.estimator = ? AND l.status = 'ok' AND l.params IS NOT NULL
   AND (NOT ? OR l.unidentified IS NULL)
   AND l.params.A > 0 AND l.params.B > 0 AND l.params.E > 0
@@ -145,7 +148,7 @@ def fit_pca(x: np.ndarray) -> ParamPCA:
 
 def law_params(
     con, estimator: str, *, selection: str = "full", study: str = "num-models",
-    identified: bool = False,
+    sel: Selection = Selection(),
 ) -> pl.DataFrame:
     """The log-space parameters of the laws a PCA is run on.
 
@@ -155,11 +158,13 @@ def law_params(
     estimator : str
     selection : {"full", "all"}, default="full"
         ``full``: per family, the law on the most training models with the largest p (the
-        paper's choice, one law per family, every family including those left out of
-        aggregates); ``all``: every law of the study.
+        paper's choice, one law per family, including families left out of aggregates);
+        ``all``: every law of the study.
     study : str, default="num-models"
-    identified : bool, default=False
-        Only laws that their data identify (``laws.unidentified`` null).
+    sel : Selection, optional
+        The convention set, whether only laws that their data identify
+        (``laws.unidentified`` null), and the paper's families or all
+        (:class:`~analyses.hitchhiker.tables.Selection`).
 
     Returns
     -------
@@ -171,20 +176,24 @@ def law_params(
         raise ValueError(
             f"Unknown selection {selection!r}. Known selections: {', '.join(SELECTIONS)}."
         )
-    df = query(con, _LAWS, [study, estimator, identified])
+    df = query(con, _LAWS, [sel.conventions, study, estimator, sel.identified])
+    if sel.families == "paper":
+        df = df.filter(pl.col("family").is_in(list(PAPER_FAMILIES)))
     if selection == "full":
         df = df.group_by("family", maintain_order=True).last()
     finite = pl.all_horizontal([pl.col(c).is_finite() for c in PARAMS])
     return df.filter(finite).select("law_id", "family", *PARAMS)
 
 
-def param_pca(con, estimator: str, *, selection: str = "full") -> tuple[ParamPCA, pl.DataFrame]:
+def param_pca(con, estimator: str, *, selection: str = "full",
+              sel: Selection = Selection()) -> tuple[ParamPCA, pl.DataFrame]:
     """The PCA of :func:`law_params` and the laws it ran on."""
-    df = law_params(con, estimator, selection=selection)
+    df = law_params(con, estimator, selection=selection, sel=sel)
     return fit_pca(df.select(PARAMS).to_numpy()), df
 
 
-def explained(con, estimators: tuple[str, ...], selections=SELECTIONS) -> pl.DataFrame:
+def explained(con, estimators: tuple[str, ...], selections=SELECTIONS, *,
+              sel: Selection = Selection()) -> pl.DataFrame:
     """Explained variance per estimator, law selection and component.
 
     Returns
@@ -195,15 +204,15 @@ def explained(con, estimators: tuple[str, ...], selections=SELECTIONS) -> pl.Dat
     """
     rows = []
     for est in estimators:
-        for sel in selections:
-            df = law_params(con, est, selection=sel)
+        for which in selections:
+            df = law_params(con, est, selection=which, sel=sel)
             if df.height < 2:
                 continue
             p = fit_pca(df.select(PARAMS).to_numpy())
             cum = np.cumsum(p.explained_variance_ratio_)
             for i, (r, c) in enumerate(zip(p.explained_variance_ratio_, cum, strict=True)):
                 rows.append(
-                    {"estimator": est, "selection": sel, "n_laws": df.height,
+                    {"estimator": est, "selection": which, "n_laws": df.height,
                      "component": i + 1, "ratio": float(r), "cumulative": float(c)}
                 )
     schema = {"estimator": pl.String, "selection": pl.String, "n_laws": pl.Int64,

@@ -18,9 +18,13 @@ and App. C-D.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import polars as pl
 
+from analyses.hitchhiker.conventions import DEFAULT, get_set
+from analyses.hitchhiker.paper import PAPER_FAMILIES, WITHIN, model_type, paper_heatmaps
 from warehouse.sql import query
 
 CURVEFIT = "curvefit-hitchhiker"
@@ -32,8 +36,39 @@ FILLS = ("linear", "released", "none")
 SCALE_BINS = (2.0, 4.0, 8.0, 16.0, 32.0)  # upper edges of the scale-up bins (right-closed)
 SCALE_LABELS = ("1-2x", "4x", "8x", "16x", "32x", "32+x")
 
+@dataclass(frozen=True)
+class Selection:
+    """Which fitted laws a table reads, and which families its averages take.
+
+    Attributes
+    ----------
+    conventions : str
+        The convention set the laws were fitted under (``law_sets``; ``corrected``, the
+        default, ``released`` or ``corrected+<convention>``).
+    identified : bool
+        Only the laws that their data identify (``laws.unidentified`` is null).
+    families : {"paper", "all"}
+        Average the paper's families (:data:`~analyses.hitchhiker.paper.PAPER_FAMILIES`)
+        or every family: in both, only those with ``families.in_aggregate``.
+    """
+
+    conventions: str = DEFAULT
+    identified: bool = False
+    families: str = "paper"
+
+    def __post_init__(self):
+        get_set(self.conventions)
+        if self.families not in ("paper", "all"):
+            raise ValueError(f"families must be 'paper' or 'all'; got {self.families!r}.")
+
+    @property
+    def fill(self) -> str:
+        """How empty heatmap cells are filled under the set (:func:`fill_empty`)."""
+        return "released" if "fill-released" in get_set(self.conventions) else "linear"
+
+
 _LAWS = """
-SELECT l.law_id, l.study, l.family, l.form, l.estimator, l.status, l.unidentified,
+SELECT l.law_id AS law_id, l.study, l.family, l.form, l.estimator, l.status, l.unidentified,
        l.n_points,
        l.train_spec.n_models AS n_models, l.train_spec.fraction AS fraction,
        l.train_spec.min_tokens AS min_tokens, l.train_spec.suffix AS suffix,
@@ -42,7 +77,8 @@ SELECT l.law_id, l.study, l.family, l.form, l.estimator, l.status, l.unidentifie
        list_extract(l.train_spec.models, 1) AS first_model,
        l.train_flops, a.are, a.n_test, f.in_aggregate
 FROM laws l
-JOIN are a USING (law_id)
+JOIN law_sets s ON s.law_id = l.law_id AND s.conventions = ?
+JOIN are a ON a.law_id = l.law_id
 JOIN families f ON f.family = l.family
 WHERE l.study = ? AND (CAST(? AS VARCHAR) IS NULL OR l.estimator = ?)
 ORDER BY l.family, l.estimator, n_models, fraction, suffix, left_out
@@ -50,12 +86,12 @@ ORDER BY l.family, l.estimator, n_models, fraction, suffix, left_out
 
 
 def laws(con, study: str, estimator: str | None = None, *,
-         identified: bool = False) -> pl.DataFrame:
+         sel: Selection = Selection()) -> pl.DataFrame:
     """Every law of ``study`` (one estimator, or all) with its training spec and ARE.
 
-    With ``identified``, only the laws that their data identify (``laws.unidentified`` is
-    null): every function below takes the same switch, so that each number of the report
-    can be given with and without the laws the data cannot pin down.
+    ``sel`` says which laws and families (:class:`Selection`): every function below takes
+    it, so that each number of the report can be given under either convention set, with
+    and without the laws the data cannot pin down, and over the paper's families or all.
 
     Parameters
     ----------
@@ -73,9 +109,12 @@ def laws(con, study: str, estimator: str | None = None, *,
         train_flops, are, n_test, in_aggregate``; ``are`` is null for a law that was not
         scored.
     """
-    df = query(con, _LAWS, [study, estimator, estimator])
-    if identified:
+    df = query(con, _LAWS, [sel.conventions, study, estimator, estimator])
+    if sel.identified:
         df = df.filter(pl.col("unidentified").is_null())
+    if sel.families == "paper":
+        df = df.with_columns(in_aggregate=pl.col("in_aggregate")
+                             & pl.col("family").is_in(list(PAPER_FAMILIES)))
     # A prediction that overflowed is stored as null: a law with no scored test row failed.
     return df.with_columns(are=pl.when(pl.col("n_test") > 0).then(pl.col("are")))
 
@@ -92,7 +131,7 @@ def bin_label(b: int) -> str:
 
 def family_cells(
     con, study: str, estimator: str, *, index: str = "n_models", column: str = "fraction",
-    identified: bool = False,
+    sel: Selection = Selection(),
 ) -> pl.DataFrame:
     """Per-family ARE grid (e.g. number of models x p): the mean ARE of the laws per cell.
 
@@ -101,7 +140,7 @@ def family_cells(
     pl.DataFrame
         ``family, in_aggregate, <index>, <column>, are, n_laws, n_scored``.
     """
-    df = laws(con, study, estimator, identified=identified)
+    df = laws(con, study, estimator, sel=sel)
     return _cells(df, ["family", "in_aggregate", index], column)
 
 
@@ -215,8 +254,8 @@ def macro_heatmap(
     estimator: str,
     *,
     column: str = "fraction",
-    fill: str = "linear",
-    identified: bool = False,
+    fill: str | None = None,
+    sel: Selection = Selection(),
 ) -> pl.DataFrame:
     """The paper's aggregate heatmap: binned number of models x ``column``, macro-averaged.
 
@@ -231,14 +270,58 @@ def macro_heatmap(
         ``bin, label, <column>, are, n_families, n_scored, n_unidentified`` (laws scored in
         the cell, and how many of them their data cannot identify).
     """
-    df = laws(con, study, estimator, identified=identified).with_columns(
+    df = laws(con, study, estimator, sel=sel).with_columns(
         bin=model_bin(pl.col("n_models")))
     cells = _cells(df.filter(pl.col("n_models") >= 2), ["family", "in_aggregate", "bin"], column)
-    cells = fill_empty(cells, by=["family", "bin"], column=column, how=fill)
+    cells = fill_empty(cells, by=["family", "bin"], column=column, how=fill or sel.fill)
     out = macro(cells, ["bin", column])
     return out.with_columns(
         label=pl.col("bin").map_elements(bin_label, return_dtype=pl.String)
     ).select("bin", "label", column, "are", "n_families", "n_scored", "n_unidentified")
+
+
+def type_heatmaps(con, estimator: str = CURVEFIT, *, sel: Selection = Selection()
+                  ) -> pl.DataFrame:
+    """The ``num-models`` heatmap of each of the paper's model types, and of all its families
+    (model type ``all``): :func:`macro_heatmap` over the families of one type.
+
+    Returns
+    -------
+    pl.DataFrame
+        ``model_type, bin, fraction, are, n_families``.
+    """
+    df = laws(con, "num-models", estimator, sel=sel).with_columns(
+        bin=model_bin(pl.col("n_models")), model_type=model_type(pl.col("family")))
+    cells = _cells(df.filter(pl.col("n_models") >= 2),
+                   ["family", "in_aggregate", "model_type", "bin"], "fraction")
+    cells = fill_empty(cells, by=["family", "bin"], how=sel.fill)
+    typed = macro(cells.filter(pl.col("model_type").is_not_null()),
+                  ["model_type", "bin", "fraction"])
+    every = macro(cells, ["bin", "fraction"]).with_columns(model_type=pl.lit("all"))
+    columns = ["model_type", "bin", "fraction", "are", "n_families"]
+    return pl.concat([typed.select(columns), every.select(columns)]).drop_nulls("are")
+
+
+def against_paper(con, estimator: str = CURVEFIT, *, sel: Selection = Selection()
+                  ) -> pl.DataFrame:
+    """Every populated cell of the paper's heatmaps (:func:`analyses.hitchhiker.paper.
+    paper_heatmaps`) beside the warehouse's (:func:`type_heatmaps`).
+
+    Returns
+    -------
+    pl.DataFrame
+        ``model_type, bin, fraction, paper, measured, difference, within`` (``within``:
+        the cell is measured and matches within :data:`~analyses.hitchhiker.paper.WITHIN`).
+    """
+    ours = type_heatmaps(con, estimator, sel=sel).select(
+        "model_type", "bin", "fraction", measured="are")
+    return (
+        paper_heatmaps().rename({"are": "paper"})
+        .join(ours, on=["model_type", "bin", "fraction"], how="left")
+        .with_columns(difference=pl.col("measured") - pl.col("paper"))
+        .with_columns(within=(pl.col("difference").abs() <= WITHIN).fill_null(False))
+        .sort("model_type", "bin", "fraction")
+    )
 
 
 def full_data(df: pl.DataFrame) -> pl.DataFrame:
@@ -251,7 +334,7 @@ def full_data(df: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def baselines(con, *, identified: bool = False) -> pl.DataFrame:
+def baselines(con, *, sel: Selection = Selection()) -> pl.DataFrame:
     """The two no-fit baselines beside both fits, per family, on the full training set.
 
     Sec. 5.2: the best perf seen in training (``best-seen``) and the perf of the most-trained
@@ -265,8 +348,8 @@ def baselines(con, *, identified: bool = False) -> pl.DataFrame:
         huber-lbfgs`` (ARE of each, full data), plus ``best-seen (all)`` and
         ``most-trained (all)``: the mean ARE over every training set of the study.
     """
-    base = laws(con, "baselines", identified=identified)
-    fits = laws(con, "num-models", identified=identified)
+    base = laws(con, "baselines", sel=sel)
+    fits = laws(con, "num-models", sel=sel)
     full = full_data(pl.concat([base, fits]))
     wide = full.pivot(on="estimator", index=["family", "in_aggregate"], values="are")
     k = full_data(base).group_by("family").agg(pl.col("n_models").max())
@@ -289,7 +372,7 @@ def baselines(con, *, identified: bool = False) -> pl.DataFrame:
 
 
 def best_are(con, estimator: str, study: str = "num-models", *,
-             identified: bool = False) -> pl.DataFrame:
+             sel: Selection = Selection()) -> pl.DataFrame:
     """The best (lowest) ARE each family reaches in ``study``, and the law that reaches it.
 
     Returns
@@ -297,7 +380,7 @@ def best_are(con, estimator: str, study: str = "num-models", *,
     pl.DataFrame
         ``family, in_aggregate, are, n_models, fraction, n_laws, law_id``, sorted by ARE.
     """
-    df = laws(con, study, estimator, identified=identified)
+    df = laws(con, study, estimator, sel=sel)
     n = df.group_by("family").agg(n_laws=pl.col("are").count())
     return (
         df.filter(pl.col("are").is_not_null())
@@ -310,7 +393,7 @@ def best_are(con, estimator: str, study: str = "num-models", *,
     )
 
 
-def self_prefix(con, estimator: str, *, identified: bool = False) -> pl.DataFrame:
+def self_prefix(con, estimator: str, *, sel: Selection = Selection()) -> pl.DataFrame:
     """Sec. 5.1: each model predicting its own last 30% from a prefix p of its run.
 
     Returns
@@ -319,7 +402,7 @@ def self_prefix(con, estimator: str, *, identified: bool = False) -> pl.DataFram
         ``family, in_aggregate, fraction, are, n_models`` (mean over the family's models that
         were scored at that p).
     """
-    df = laws(con, "self-prefix", estimator, identified=identified)
+    df = laws(con, "self-prefix", estimator, sel=sel)
     return (
         df.group_by("family", "in_aggregate", "fraction")
         .agg(pl.col("are").mean(), n_models=pl.col("are").count())
@@ -327,13 +410,13 @@ def self_prefix(con, estimator: str, *, identified: bool = False) -> pl.DataFram
     )
 
 
-def self_prefix_macro(con, estimator: str, *, identified: bool = False) -> pl.DataFrame:
+def self_prefix_macro(con, estimator: str, *, sel: Selection = Selection()) -> pl.DataFrame:
     """:func:`self_prefix` averaged over families: ``fraction, are, n_families``."""
-    return macro(self_prefix(con, estimator, identified=identified), ["fraction"])
+    return macro(self_prefix(con, estimator, sel=sel), ["fraction"])
 
 
 def cut_effect(con, estimator: str, families: tuple[str, ...] = ("OPT", "pythia"), *,
-               identified: bool = False) -> pl.DataFrame:
+               sel: Selection = Selection()) -> pl.DataFrame:
     """Sec. 6.1: the same laws with and without discarding the first 10B tokens.
 
     Returns
@@ -344,7 +427,7 @@ def cut_effect(con, estimator: str, families: tuple[str, ...] = ("OPT", "pythia"
     """
     parts = []
     for study in ("num-models", "num-models-nocut"):
-        df = laws(con, study, estimator, identified=identified).filter(
+        df = laws(con, study, estimator, sel=sel).filter(
             pl.col("family").is_in(list(families)))
         if df.is_empty():
             continue
@@ -371,7 +454,7 @@ def cut_effect(con, estimator: str, families: tuple[str, ...] = ("OPT", "pythia"
     ).sort("family", "study")
 
 
-def one_model(con, estimator: str, *, identified: bool = False) -> pl.DataFrame:
+def one_model(con, estimator: str, *, sel: Selection = Selection()) -> pl.DataFrame:
     """Sec. 5 / App. A: one model's curve prefix, with A and alpha borrowed from Muennighoff
     et al., predicting the family's largest model.
 
@@ -381,7 +464,7 @@ def one_model(con, estimator: str, *, identified: bool = False) -> pl.DataFrame:
         ``family, in_aggregate, model, num_params, target_params, scale_up, fraction, are``;
         the target itself (scale_up 1) is kept, it predicts its own end.
     """
-    df = laws(con, "one-model", estimator, identified=identified)
+    df = laws(con, "one-model", estimator, sel=sel)
     sizes = query(con, "SELECT model_id AS model, num_params::DOUBLE AS num_params FROM models")
     return (
         df.rename({"first_model": "model"})
@@ -393,13 +476,13 @@ def one_model(con, estimator: str, *, identified: bool = False) -> pl.DataFrame:
     )
 
 
-def one_model_best(con, estimator: str, *, identified: bool = False) -> pl.DataFrame:
+def one_model_best(con, estimator: str, *, sel: Selection = Selection()) -> pl.DataFrame:
     """Per family and training model (not the target), the best ARE over p, and at p = 1.
 
     Returns ``family, model, num_params, target_params, scale_up, best, best_fraction,
     at_full`` sorted by family and size.
     """
-    df = one_model(con, estimator, identified=identified).filter(pl.col("scale_up") > 1)
+    df = one_model(con, estimator, sel=sel).filter(pl.col("scale_up") > 1)
     at_full = df.filter(pl.col("fraction") == 1.0).select("family", "model", at_full="are")
     return (
         df.filter(pl.col("are").is_not_null())
@@ -423,7 +506,7 @@ def scale_up_bin(scale_up: pl.Expr) -> pl.Expr:
     return expr.otherwise(pl.lit(SCALE_LABELS[-1]))
 
 
-def windows(con, estimator: str, *, identified: bool = False) -> pl.DataFrame:
+def windows(con, estimator: str, *, sel: Selection = Selection()) -> pl.DataFrame:
     """Fig. 1(a), Sec. 7: windows of 4 consecutive sizes; ARE by scale-up bin x p.
 
     Returns
@@ -431,7 +514,7 @@ def windows(con, estimator: str, *, identified: bool = False) -> pl.DataFrame:
     pl.DataFrame
         ``scale, fraction, are, n_families`` (macro average; the scale bin is a string).
     """
-    df = laws(con, "windows", estimator, identified=identified).with_columns(
+    df = laws(con, "windows", estimator, sel=sel).with_columns(
         scale=scale_up_bin(pl.col("scale_up")))
     cells = _cells(df, ["family", "in_aggregate", "scale"], "fraction")
     return macro(cells, ["scale", "fraction"]).with_columns(
@@ -441,16 +524,17 @@ def windows(con, estimator: str, *, identified: bool = False) -> pl.DataFrame:
     ).sort("order", "fraction").drop("order")
 
 
-def suffix(con, estimator: str, *, fill: str = "linear", identified: bool = False) -> pl.DataFrame:
+def suffix(con, estimator: str, *, fill: str | None = None,
+           sel: Selection = Selection()) -> pl.DataFrame:
     """Fig. 4: only the end of the runs (m * 0.7 T <= tokens < 0.7 T): bin x m, macro."""
     return macro_heatmap(con, "suffix", estimator, column="suffix", fill=fill,
-                         identified=identified)
+                         sel=sel)
 
 
-def scale_down(con, estimator: str, *, fill: str = "linear",
-               identified: bool = False) -> pl.DataFrame:
+def scale_down(con, estimator: str, *, fill: str | None = None,
+               sel: Selection = Selection()) -> pl.DataFrame:
     """App. C: the largest models predicting the smallest: bin x p, macro."""
-    return macro_heatmap(con, "scale-down", estimator, fill=fill, identified=identified)
+    return macro_heatmap(con, "scale-down", estimator, fill=fill, sel=sel)
 
 
 def by_fraction(heatmap: pl.DataFrame, column: str = "fraction") -> pl.DataFrame:
@@ -458,7 +542,7 @@ def by_fraction(heatmap: pl.DataFrame, column: str = "fraction") -> pl.DataFrame
     return heatmap.group_by(column).agg(pl.col("are").mean()).sort(column)
 
 
-def leave_one_out(con, estimator: str, *, identified: bool = False) -> pl.DataFrame:
+def leave_one_out(con, estimator: str, *, sel: Selection = Selection()) -> pl.DataFrame:
     """App. D: does cross-validation find the model that spoils a law?
 
     Each smaller model is left out in turn (p = 0.7); the law is scored on the target and on
@@ -473,7 +557,7 @@ def leave_one_out(con, estimator: str, *, identified: bool = False) -> pl.DataFr
         model), ``worst_predicted, worst_generalising, match`` (the two are the same model),
         ``share_worse`` (share of leave-one-out laws with a worse target ARE than ``full``).
     """
-    df = laws(con, "leave-one-out", estimator, identified=identified)
+    df = laws(con, "leave-one-out", estimator, sel=sel)
     full = df.filter(pl.col("left_out").is_null()).select("family", full="are")
     out = df.filter(pl.col("left_out").is_not_null())
     on_target = out.filter(pl.col("target") != pl.col("left_out"))
@@ -507,9 +591,9 @@ def leave_one_out(con, estimator: str, *, identified: bool = False) -> pl.DataFr
 
 
 def share_below(con, study: str, estimator: str, threshold: float, *,
-                identified: bool = False) -> tuple[float, int]:
+                sel: Selection = Selection()) -> tuple[float, int]:
     """Share of the scored laws of ``study`` with ARE below ``threshold``, and their count."""
-    are = laws(con, study, estimator, identified=identified)["are"].drop_nulls()
+    are = laws(con, study, estimator, sel=sel)["are"].drop_nulls()
     if are.is_empty():
         return float("nan"), 0
     return float((are < threshold).mean()), are.len()

@@ -19,8 +19,8 @@ import numpy as np
 import polars as pl
 
 from analyses.document import Document, percent
-from analyses.hitchhiker import claims, figures, pca, tables
-from analyses.hitchhiker.tables import BASELINES, CURVEFIT, ESTIMATORS, HUBER
+from analyses.hitchhiker import claims, figures, pca, report_conventions, tables
+from analyses.hitchhiker.tables import BASELINES, CURVEFIT, ESTIMATORS, HUBER, Selection
 from warehouse.errors import MetaError
 from warehouse.sql import one
 
@@ -114,11 +114,13 @@ class _Report:
             f"mean over the target's last 30% of checkpoints of |L - L^| / L."
         )
         self.claims = claims.all_claims(self.con)
-        self.identified_claims = claims.all_claims(self.con, identified=True)
+        self.identified_claims = claims.all_claims(self.con, sel=Selection(identified=True))
         self.heat_identified = {e: tables.macro_heatmap(self.con, "num-models", e,
-                                                        identified=True) for e in ESTIMATORS}
+                                                        sel=Selection(identified=True))
+                                for e in ESTIMATORS}
         self._identification_paragraph()
         self.section_claims()
+        report_conventions.add_sections(self.doc, self.con)
         self.section_guidelines()
         self.section_models()
         self.section_families()

@@ -11,7 +11,7 @@ import pytest
 
 import warehouse
 from analyses.ladder.data import load_runs, tagged
-from analyses.ladder.reproduce import compare, computed_cells, summary, variance
+from analyses.ladder.reproduce import RELATIVE, compare, computed_cells, summary, variance
 from analyses.ladder.study import run_study
 from analyses.ladder.tasks import TASKS, VARIANCE_TASKS
 from ingest.run import ingest
@@ -63,10 +63,11 @@ def test_every_published_cell_is_reproduced(comparison):
     assert bad.is_empty(), bad
     acc = comparison.filter(pl.col("result") == "step1_acc_main", pl.col("quantity") == "Pred")
     assert acc["rel_diff"].max() < 3e-4
-    tight = comparison.filter(pl.col("result").is_in(["step1_main", "step2_main",
-                                                      "chained_main"]),
-                              pl.col("quantity").is_in(["Actual", "Pred"]))
-    assert tight["rel_diff"].max() < 1e-5
+    # every other table, the 7B columns of variance.csv included, to optimizer precision
+    tight = comparison.filter(~pl.col("result").is_in(["step1_acc_main", "step2_taskce_main"]))
+    errors = pl.col("quantity").is_in(list(RELATIVE))
+    assert tight.filter(errors)["abs_diff"].max() < 1e-6
+    assert tight.filter(~errors)["rel_diff"].max() < 1e-6
 
 
 def test_headline_chained_errors(study):

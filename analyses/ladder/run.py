@@ -7,7 +7,6 @@ I/O at the edges: :func:`paper_study` reads, :func:`fit_ladder` also writes (thr
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass
 
@@ -16,7 +15,7 @@ import numpy as np
 import polars as pl
 
 from analyses.ladder import step1, step2, store
-from analyses.ladder.data import load_runs, tagged
+from analyses.ladder.data import Run, load_runs, tagged
 from analyses.ladder.reproduce import compare, computed_cells, variance
 from analyses.ladder.study import Law, run_study
 from analyses.ladder.tasks import VARIANCE_TASKS
@@ -40,8 +39,8 @@ class LadderStudy:
         One row per (variant, task, target); see :func:`run_study`.
     comparison : pl.DataFrame
         Every published cell beside the computed one (:func:`reproduce.compare`).
-    train, targets : list of str
-        Model ids fitted and predicted (targets smallest first: 7B-4T, 13B-5T).
+    train, targets : list of Run
+        The runs fitted and predicted (targets smallest first: 7B-4T, 13B-5T).
     inputs : str
         Digest of every row the study read.
     seconds : float
@@ -51,8 +50,8 @@ class LadderStudy:
     laws: list[Law]
     results: pl.DataFrame
     comparison: pl.DataFrame
-    train: list[str]
-    targets: list[str]
+    train: list[Run]
+    targets: list[Run]
     inputs: str
     seconds: float
 
@@ -71,8 +70,14 @@ def paper_study(con: duckdb.DuckDBPyConnection, *, config: str = CONFIG) -> Ladd
     cells = computed_cells(results, variance(spread_run), large=large, small=small)
     published = query(con, "SELECT * FROM published WHERE source = 'olmo-ladder'")
     inputs = store.inputs_digest([*train.values(), *targets.values()])
-    return LadderStudy(laws, results, compare(published, cells), list(train), list(targets),
-                       inputs, seconds)
+    return LadderStudy(laws, results, compare(published, cells), list(train.values()),
+                       list(targets.values()), inputs, seconds)
+
+
+def ladder_loaded(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the warehouse holds source ``olmo-ladder`` (``meta fit-all`` then fits it)."""
+    return bool(con.execute("SELECT count(*) FROM sources WHERE source = 'olmo-ladder'"
+                            ).fetchone()[0])
 
 
 def fit_ladder(con: duckdb.DuckDBPyConnection) -> tuple[LadderStudy, int, int]:
@@ -92,8 +97,7 @@ def fit_ladder(con: duckdb.DuckDBPyConnection) -> tuple[LadderStudy, int, int]:
     if points.is_empty():
         raise MetaError("Family 'olmo-ladder' has no usable points; load source olmo-ladder "
                         "with meta ingest.")
-    train = load_runs(con, study.train)
-    laws, predictions = store.rows(study.laws, list(train.values()),
+    laws, predictions = store.rows(study.laws, study.train,
                                    data_hash=data_hash(points), inputs=study.inputs,
                                    seconds=study.seconds)
     scope = laws.select("family", "study", "estimator").unique()
@@ -146,31 +150,30 @@ def predict_at(con: duckdb.DuckDBPyConnection, num_params: float, tokens: float,
     -------
     pl.DataFrame
         ``task, task_loss, accuracy`` (and ``accuracy_flops``).
+
+    Raises
+    ------
+    MetaError
+        When no ladder law is stored (``meta tasks fit`` stores them).
     """
-    laws = query(con, "SELECT settings, form, coefficients FROM laws WHERE study = 'ladder' "
-                      "AND json_extract_string(settings, '$.variant') IN "
-                      "('step1_main', 'step2_main', 'step1_flops')")
+    laws = query(con, "SELECT json_extract_string(settings, '$.variant') AS variant, "
+                      "json_extract_string(settings, '$.task') AS task, coefficients "
+                      "FROM laws WHERE study = 'ladder' AND form LIKE 'chained-%'")
     if laws.is_empty():
         raise MetaError("The warehouse holds no ladder laws; run 'meta tasks fit' first.")
-    by = {}
-    for settings, form, coefficients in laws.iter_rows():
-        s = json.loads(settings)
-        c = dict(coefficients)
-        by[(s["variant"], s["task"])] = (form, c)
+    laws = {(v, t): dict(c) for v, t, c in laws.iter_rows()}
     rows = []
-    for (variant, task), (_, c) in sorted(by.items()):
-        if variant != "step1_main":
-            continue
-        loss = step1.POWER.predict([c[p] for p in step1.POWER.params],
+    for task in sorted({t for _, t in laws}):
+        c = laws[("chained_main", task)]
+        loss = step1.POWER.predict([c[f"step1.{p}"] for p in step1.POWER.params],
                                    np.array([[num_params, tokens]]))
-        s2 = by[("step2_main", task)][1]
-        acc = step2.sigmoid(loss, *(s2[p] for p in step2.SIGMOID.params))
+        acc = step2.sigmoid(loss, *(c[f"step2.{p}"] for p in step2.SIGMOID.params))
         row = {"task": task, "task_loss": float(loss[0]), "accuracy": float(acc[0])}
         if flops_per_token is not None:
-            f = by[("step1_flops", task)][1]
-            flops_loss = step1.FLOPS.predict([f[p] for p in step1.FLOPS.params],
+            f = laws[("chained_flops_main", task)]
+            flops_loss = step1.FLOPS.predict([f[f"step1.{p}"] for p in step1.FLOPS.params],
                                              np.array([[tokens * flops_per_token]]))
-            row["accuracy_flops"] = float(step2.sigmoid(flops_loss, *(
-                s2[p] for p in step2.SIGMOID.params))[0])
+            row["accuracy_flops"] = float(step2.sigmoid(
+                flops_loss, *(f[f"step2.{p}"] for p in step2.SIGMOID.params))[0])
         rows.append(row)
     return pl.DataFrame(rows)

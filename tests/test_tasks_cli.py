@@ -69,7 +69,8 @@ def test_predict_needs_both_n_and_d(fitted):
 
 def test_report(fitted, tmp_path):
     db, _ = fitted
-    result = run("report", "tasks", "--out", str(tmp_path / "r"), "--warehouse", str(db))
+    result = run("report", "tasks", "--out", str(tmp_path / "r"), "--skip-choices",
+                 "--warehouse", str(db))
     assert result.exit_code == 0, result.output
     md = (tmp_path / "r" / "tasks.md").read_text()
     assert "13B-5T: mean absolute chained error 4.17 points" in md

@@ -27,6 +27,7 @@ import polars as pl
 
 from analyses.ladder.data import Run
 from analyses.ladder.study import Law
+from warehouse.identity import law_id
 
 STUDY = "ladder"
 FAMILY = "olmo-ladder"
@@ -92,8 +93,6 @@ def rows(laws: Sequence[Law], train: Sequence[Run], *, data_hash: str, inputs: s
     seconds : float
         Wall time of the study, shared equally by its laws.
     """
-    from warehouse.identity import law_id
-
     sizes = sorted({r.num_params for r in train})
     cost = float(sum(r.flops[-1] for r in train))
     now = datetime.now(UTC).replace(tzinfo=None)

@@ -32,6 +32,8 @@ LOADERS: dict[str, str] = {
     "overtrain": "ingest.overtrain",
     # Observational Scaling Laws (ryoungj/ObsScaling).
     "obsscaling": "ingest.obsscaling",
+    # Task scaling laws via model ladders (allenai/OLMo-ladder): runs, configs, published tables.
+    "olmo-ladder": "ingest.olmo_ladder",
     # This project's own PCFG training runs (meta pcfg grid): runs/pcfg or $META_PCFG_RUNS.
     "pcfg-runs": "ingest.pcfg_runs",
 }

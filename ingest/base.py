@@ -52,6 +52,9 @@ FAMILY_SCHEMA: dict[str, pl.DataType] = {
     "data": pl.String,
     "perf_metric": pl.List(pl.String),
     "scaled": pl.Boolean,
+    # False keeps a scaled family out of the Hitchhiker macro averages (null: the default
+    # rule of ingest.normalize); a loader can narrow that rule, never widen it.
+    "in_aggregate": pl.Boolean,
     "original_paper": pl.String,
 }
 MODEL_SCHEMA: dict[str, pl.DataType] = {
@@ -84,6 +87,16 @@ POINT_SCHEMA: dict[str, pl.DataType] = {
     "file": pl.String,
     "row": pl.Int64,
 }
+# Numbers the source's authors published from its data: one row per (result table, task,
+# column), ``file``/``row`` saying where each was read.
+PUBLISHED_SCHEMA: dict[str, pl.DataType] = {
+    "result": pl.String,
+    "task": pl.String,
+    "quantity": pl.String,
+    "value": pl.Float64,
+    "file": pl.String,
+    "row": pl.Int64,
+}
 KINDS = frozenset(
     {"loss", "ppl", "acc", "acc_norm", "error", "bpb", "byte_ppl", "em", "f1", "score", "other"}
 )
@@ -111,12 +124,16 @@ class SourceData:
         written to the warehouse.
     n_files : int
         Number of input files read.
+    published : pl.DataFrame, optional
+        Results the source's authors published from this data (``PUBLISHED_SCHEMA``), for
+        the analyses that reproduce them; None for a source that ships none.
     """
 
     families: pl.DataFrame
     models: pl.DataFrame
     points: pl.DataFrame
     n_files: int
+    published: pl.DataFrame | None = None
 
 
 def relpath(path: Path, data_root: Path) -> str:

@@ -18,7 +18,15 @@ import math
 
 import polars as pl
 
-from ingest.base import FAMILY_SCHEMA, KINDS, MODEL_SCHEMA, POINT_SCHEMA, SourceData, conform
+from ingest.base import (
+    FAMILY_SCHEMA,
+    KINDS,
+    MODEL_SCHEMA,
+    POINT_SCHEMA,
+    PUBLISHED_SCHEMA,
+    SourceData,
+    conform,
+)
 from warehouse.errors import BadRow, CorruptInput
 
 # The Hitchhiker code leaves families whose names contain these out of macro averages.
@@ -177,8 +185,21 @@ def checkpoint_ids(points: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def check_published(published: pl.DataFrame) -> pl.DataFrame:
+    """Published results with every value finite and each (result, task, quantity) once,
+    as ``published`` rows (without ``source``)."""
+    published = conform(published, PUBLISHED_SCHEMA)
+    for column in ("result", "task", "quantity"):
+        _first_bad(published, pl.col(column).is_null(), f"{column} is empty")
+    finite = pl.col("value").is_finite().fill_null(False)
+    _first_bad(published, ~finite, "value is not a finite number")
+    _no_duplicates(published, ["result", "task", "quantity"], "a published value appears twice")
+    return published.select("result", "task", "quantity", "value")
+
+
 def normalize(source: str, data: SourceData) -> dict[str, pl.DataFrame]:
-    """Check a loader's frames and return the rows of ``families, models, checkpoints, metrics``.
+    """Check a loader's frames and return the rows of ``families, models, checkpoints,
+    metrics`` (and ``published`` for a source that ships its authors' results).
 
     FLOPs missing upstream are filled with 6·N·D and flagged (``flops_imputed``); a model's
     ``max_tokens`` is its largest checkpoint's tokens.
@@ -193,7 +214,8 @@ def normalize(source: str, data: SourceData) -> dict[str, pl.DataFrame]:
         scaled=pl.col("scaled").fill_null(True),
     )
     families = families.with_columns(
-        in_aggregate=pl.col("scaled") & ~pl.col("family").str.contains(NOT_AGGREGATED),
+        in_aggregate=pl.col("scaled") & ~pl.col("family").str.contains(NOT_AGGREGATED)
+        & pl.col("in_aggregate").fill_null(True),
         source=pl.lit(source),
     )
     models = conform(data.models, MODEL_SCHEMA).with_columns(
@@ -250,7 +272,7 @@ def normalize(source: str, data: SourceData) -> dict[str, pl.DataFrame]:
     models = models.join(max_tokens, on="model_id", how="left").with_columns(
         source=pl.lit(source), num_params=pl.col("num_params").round().cast(pl.Int64)
     )
-    return {
+    tables = {
         "families": families.select(
             "family",
             "source",
@@ -288,3 +310,8 @@ def normalize(source: str, data: SourceData) -> dict[str, pl.DataFrame]:
             "source", "checkpoint_id", "metric", "value", "kind", "task", "shots", "stderr"
         ),
     }
+    if data.published is not None:
+        tables["published"] = check_published(data.published).select(
+            pl.lit(source).alias("source"), pl.all()
+        )
+    return tables

@@ -55,15 +55,17 @@ def _register() -> None:
         report,
         report_complexity,
         report_observational,
+        report_tasks,
         similar,
         sql,
         status,
+        tasks,
     )
 
     for module in (ingest, status, sql, fit, fit_all, predict, similar, calibrate, report, obs,
-                   pcfg, complexity):
+                   pcfg, complexity, tasks):
         cli.add_command(module.command)
-    for module in (report_observational, report_complexity):
+    for module in (report_observational, report_complexity, report_tasks):
         report.command.add_command(module.command)
 
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from importlib import import_module
 
-TABLES = ("sources", "families", "models", "checkpoints", "metrics", "hyperparameters")
+TABLES = ("sources", "families", "models", "checkpoints", "metrics", "hyperparameters",
+          "published")
 
 _LAZY = {
     "connect": "warehouse.connection",

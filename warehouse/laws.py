@@ -5,7 +5,7 @@ The analyses compute laws; this is the only module that writes, deletes or re-ke
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import duckdb
 import polars as pl
@@ -76,11 +76,15 @@ def update_set(con: duckdb.DuckDBPyConnection, conventions: str, hashes: Mapping
         con.unregister(name)
 
 
-def delete_orphans(con: duckdb.DuckDBPyConnection) -> int:
-    """Delete the laws that belong to no convention set, with their predictions; returns how
-    many."""
-    return _delete(con, "SELECT law_id FROM laws "
-                        "WHERE law_id NOT IN (SELECT law_id FROM law_sets)")
+def delete_orphans(con: duckdb.DuckDBPyConnection, studies: Sequence[str]) -> int:
+    """Delete the laws of ``studies`` (those convention sets hold) that belong to no set,
+    with their predictions; returns how many. Laws of other studies are left alone."""
+    con.register("_studies", pl.DataFrame({"study": list(studies)},
+                                          schema={"study": pl.String}).to_arrow())
+    n = _delete(con, "SELECT law_id FROM laws WHERE study IN (SELECT study FROM _studies) "
+                     "AND law_id NOT IN (SELECT law_id FROM law_sets)")
+    con.unregister("_studies")
+    return n
 
 
 def write_points(con: duckdb.DuckDBPyConnection, conventions: str, points: pl.DataFrame) -> None:
@@ -96,6 +100,23 @@ def write_points(con: duckdb.DuckDBPyConnection, conventions: str, points: pl.Da
         con.execute(f"INSERT INTO convention_points (conventions, {', '.join(columns)}) "
                     f"SELECT conventions, {', '.join(columns)} FROM _points")
     con.unregister("_points")
+
+
+def delete_unplanned(con: duckdb.DuckDBPyConnection, scope: pl.DataFrame,
+                     planned: set[str]) -> int:
+    """Delete the laws of the ``(family, study, estimator)`` combinations in ``scope`` whose
+    id is not in ``planned`` (a study that no longer makes them); returns how many. For the
+    studies outside the convention sets (:func:`update_set` keeps those)."""
+    if scope.is_empty():
+        return 0
+    con.register("_scope", scope.to_arrow())
+    con.register("_planned", pl.DataFrame({"law_id": sorted(planned)},
+                                          schema={"law_id": pl.String}).to_arrow())
+    n = _delete(con, "SELECT l.law_id FROM laws l JOIN _scope s USING (family, study, estimator) "
+                     "WHERE l.law_id NOT IN (SELECT law_id FROM _planned)")
+    con.unregister("_scope")
+    con.unregister("_planned")
+    return n
 
 
 def update_statuses(con: duckdb.DuckDBPyConnection, changes: pl.DataFrame) -> None:

@@ -10,7 +10,7 @@ import polars as pl
 from warehouse.sql import one, transaction
 
 # Children first, so a reader never sees a row whose parent is gone.
-SOURCE_TABLES = ("hyperparameters", "metrics", "checkpoints", "models", "families")
+SOURCE_TABLES = ("published", "hyperparameters", "metrics", "checkpoints", "models", "families")
 
 
 def delete_source(con: duckdb.DuckDBPyConnection, source: str) -> None:
@@ -22,7 +22,8 @@ def delete_source(con: duckdb.DuckDBPyConnection, source: str) -> None:
 
 def insert_tables(con: duckdb.DuckDBPyConnection, tables: dict[str, pl.DataFrame]) -> None:
     """Insert frames whose columns are named as the tables' (call inside a transaction); a
-    table absent from ``tables`` (a public source's hyperparameters) gets no rows."""
+    table absent from ``tables`` (a public source's hyperparameters, a source that publishes
+    no results) gets no rows."""
     for table in reversed(SOURCE_TABLES):
         if table not in tables:
             continue

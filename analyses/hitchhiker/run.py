@@ -23,7 +23,7 @@ import polars as pl
 
 from analyses.hitchhiker.conventions import DEFAULT, get_set, shape_points
 from analyses.hitchhiker.protocol import Family, LawSpec, eligible
-from analyses.hitchhiker.studies import BASELINES, FIT_ESTIMATORS, get_study
+from analyses.hitchhiker.studies import BASELINES, FIT_ESTIMATORS, STUDIES, get_study
 from analyses.laws import LawBatch, get_estimator, get_form
 from analyses.laws.identify import FITTED, base_params, failures, unidentified
 from warehouse import identity
@@ -408,7 +408,7 @@ def fit_all(
         skipped += [s if not skipped else f"{s} [{name}]" for s in skips if s not in skipped]
         if name == DEFAULT:
             dropped = {f.name: f.dropped for f in loaded if f.dropped}
-    stale = delete_orphans(con)
+    stale = delete_orphans(con, list(STUDIES))
     done_ids = law_ids(con)
     changes = judge(con, [p for p in everything.values() if p.law_id in done_ids])
     update_statuses(con, changes)

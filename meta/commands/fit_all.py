@@ -88,7 +88,9 @@ def command(
     """Fit every Hitchhiker study into the warehouse (resuming), then write the report.
 
     With a data root (--data-root or $META_DATA_ROOT), sources missing from the warehouse
-    are ingested first. Laws already fitted are kept, not refitted.
+    are ingested first. Laws already fitted are kept, not refitted. Where source olmo-ladder
+    is loaded and no --study or --estimator narrows the run, the ladder study is fitted too
+    (as meta tasks fit).
 
     \b
     Example:
@@ -129,6 +131,13 @@ def command(
         for family, n in result.dropped.items():
             click.echo(f"  {family}: {n} points left out (a non-positive size or tokens, or "
                        "a non-finite perf)", err=True)
+    if not (studies or estimators) and (not families or "olmo-ladder" in families):
+        from analyses.ladder.run import fit_ladder, ladder_loaded
+
+        if ladder_loaded(con):
+            _, written, deleted = fit_ladder(con)
+            click.echo(f"ladder: {written} laws fitted, {deleted} stale removed "
+                       "(meta report tasks writes its report)", err=True)
     if not no_report:
         from analyses.hitchhiker.report import write_report
 

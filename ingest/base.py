@@ -97,6 +97,18 @@ PUBLISHED_SCHEMA: dict[str, pl.DataType] = {
     "file": pl.String,
     "row": pl.Int64,
 }
+# Readings a loader averaged into one value (a digitised curve's repeated readings at one x),
+# kept as read: one row per reading, numbered from 1 in file order.
+READING_SCHEMA: dict[str, pl.DataType] = {
+    "model_id": pl.String,
+    "step": pl.Int64,
+    "tokens": pl.Float64,
+    "metric": pl.String,
+    "reading": pl.Int64,
+    "value": pl.Float64,
+    "file": pl.String,
+    "row": pl.Int64,
+}
 KINDS = frozenset(
     {"loss", "ppl", "acc", "acc_norm", "error", "bpb", "byte_ppl", "em", "f1", "score", "other"}
 )
@@ -127,6 +139,9 @@ class SourceData:
     published : pl.DataFrame, optional
         Results the source's authors published from this data (``PUBLISHED_SCHEMA``), for
         the analyses that reproduce them; None for a source that ships none.
+    readings : pl.DataFrame, optional
+        The readings behind values the loader averaged (``READING_SCHEMA``; a checkpoint is
+        named as in ``points``); None for a source that averages nothing.
     """
 
     families: pl.DataFrame
@@ -134,6 +149,7 @@ class SourceData:
     points: pl.DataFrame
     n_files: int
     published: pl.DataFrame | None = None
+    readings: pl.DataFrame | None = None
 
 
 def relpath(path: Path, data_root: Path) -> str:

@@ -14,8 +14,9 @@ by its tokens.
 The digitiser sampled each curve by pixel column, so one x often carries several y values (the
 thickness of the drawn line). Those repeats are averaged per (model, tokens, metric): the mean
 is the centre of the line, and the result does not depend on row order. The Hitchhiker code
-instead keeps every repeat as its own row, which weights those x values more in its fits.
-Each model's ``flag`` gives the number of points averaged.
+instead keeps every repeat as its own row, which weights those x values more in its fits: the
+readings averaged are kept as read in ``readings`` (the convention ``every-reading``). Each
+model's ``flag`` gives the number of points averaged.
 """
 
 from __future__ import annotations
@@ -125,6 +126,13 @@ def load(data_root: Path) -> SourceData:
         .agg(pl.col("value").mean(), pl.col("file", "row").first(), n=pl.len())
         .with_columns(kind=pl.lit("loss"))
     )
+    readings = (
+        long.with_columns(
+            n=pl.len().over("model_id", "tokens", "metric"),
+            reading=pl.int_range(1, pl.len() + 1).over("model_id", "tokens", "metric"))
+        .filter(pl.col("n") > 1)
+        .drop("n")
+    )
     averaged = (
         points.filter(pl.col("n") > 1)
         .group_by("model_id")
@@ -148,4 +156,5 @@ def load(data_root: Path) -> SourceData:
         }],
         FAMILY_SCHEMA,
     )
-    return SourceData(families=families, models=models, points=points.drop("n"), n_files=2)
+    return SourceData(families=families, models=models, points=points.drop("n"), n_files=2,
+                      readings=readings)

@@ -24,6 +24,7 @@ from ingest.base import (
     MODEL_SCHEMA,
     POINT_SCHEMA,
     PUBLISHED_SCHEMA,
+    READING_SCHEMA,
     SourceData,
     conform,
 )
@@ -197,6 +198,22 @@ def check_published(published: pl.DataFrame) -> pl.DataFrame:
     return published.select("result", "task", "quantity", "value")
 
 
+def check_readings(readings: pl.DataFrame, points: pl.DataFrame) -> pl.DataFrame:
+    """Readings as ``readings`` rows (without ``source``): each of a value the points hold,
+    finite, and numbered once."""
+    readings = checkpoint_ids(conform(readings, READING_SCHEMA))
+    known = points.select("checkpoint_id", "metric").unique()
+    orphan = readings.join(known, on=["checkpoint_id", "metric"], how="anti")
+    if orphan.height:
+        r = orphan.row(0, named=True)
+        raise BadRow(r["file"], r["row"], f"a reading of {r['metric']} at "
+                                          f"{r['checkpoint_id']} has no value in the points")
+    _first_bad(readings, ~pl.col("value").is_finite().fill_null(False),
+               "a reading is not a finite number")
+    _no_duplicates(readings, ["checkpoint_id", "metric", "reading"], "a reading appears twice")
+    return readings.select("checkpoint_id", "metric", "reading", "value")
+
+
 def normalize(source: str, data: SourceData) -> dict[str, pl.DataFrame]:
     """Check a loader's frames and return the rows of ``families, models, checkpoints,
     metrics`` (and ``published`` for a source that ships its authors' results).
@@ -312,6 +329,10 @@ def normalize(source: str, data: SourceData) -> dict[str, pl.DataFrame]:
     }
     if data.published is not None:
         tables["published"] = check_published(data.published).select(
+            pl.lit(source).alias("source"), pl.all()
+        )
+    if data.readings is not None:
+        tables["readings"] = check_readings(data.readings, points).select(
             pl.lit(source).alias("source"), pl.all()
         )
     return tables

@@ -264,3 +264,71 @@ def test_the_readme_query_runs(fitted):
                    .replace("'curvefit-hitchhiker'", "'huber-lbfgs'"))  # what the fixture fits
     assert result.columns == ["conventions", "mean_are", "laws"]
     assert result["conventions"].to_list() == ["corrected", "released"]
+
+
+def test_every_reading_fits_the_digitised_readings_of_gpt3_only(fitted):
+    from warehouse.identity import family_points
+
+    con, _, _ = fitted
+    before = family_points(con)
+    after = shaped(before, "every-reading", con)
+    readings = query(con, "SELECT checkpoint_id, avg(value) AS mean, count(*) AS n "
+                          "FROM readings WHERE metric = 'val_loss' GROUP BY 1")
+    assert readings.height > 100 and (readings["n"] > 1).all()
+    gpt3 = pl.col("family") == "gpt3"
+    grew = after.filter(gpt3).height - before.filter(gpt3).height
+    assert grew == int(readings["n"].sum()) - readings.height
+    expanded = (after.filter(pl.col("checkpoint_id").str.contains("#"))
+                .with_columns(checkpoint_id=pl.col("checkpoint_id").str.replace("#.*", ""))
+                .group_by("checkpoint_id").agg(pl.col("perf").mean())
+                .join(before.select("checkpoint_id", "perf"), on="checkpoint_id",
+                      suffix="_stored"))
+    assert expanded.height == readings.height
+    assert np.allclose(expanded["perf"], expanded["perf_stored"])  # the stored value: the mean
+    unchanged_outside(before, after, "gpt3")
+
+
+def pythia_points() -> pl.DataFrame:
+    ids = {"pythia/pythia-70m": ("pythia", 7e7), "pythia/pythia-1b": ("pythia", 1e9),
+           "pythia/pythia-6.9b-deduped": ("pythia-deduped", 6.9e9),
+           "pythia/pythia-baseline-70m-deduped-v0": ("pythia-baseline-deduped-v0", 7e7),
+           "pythia/pythia-baseline-6.9b-deduped-v0": ("pythia-baseline-deduped-v0", 6.9e9),
+           "pythia/pythia-160m-v0": ("pythia-v0", 1.6e8)}
+    return pl.DataFrame([
+        {"family": fam, "model_id": m, "checkpoint_id": f"{m}@step{s}", "num_params": n,
+         "tokens": s * 2_097_152.0, "flops": None, "perf": 3.0, "usable": True}
+        for m, (fam, n) in ids.items() for s in (1000, 2000)])
+
+
+def test_pythia_membership_moves_the_released_runs_only():
+    before = pythia_points()
+    after = conventions.pythia_membership(before, None)
+    moved = after.join(before, on="checkpoint_id", suffix="_was").filter(
+        (pl.col("family") != pl.col("family_was")) | (pl.col("model_id") != pl.col("model_id_was"))
+        | (pl.col("num_params") != pl.col("num_params_was")))
+    assert sorted(set(moved["model_id_was"])) == [
+        "pythia/pythia-1b", "pythia/pythia-baseline-6.9b-deduped-v0",
+        "pythia/pythia-baseline-70m-deduped-v0"]
+    row = after.filter(pl.col("checkpoint_id").str.starts_with("pythia/pythia-baseline-70m"))
+    assert row["family"].unique().to_list() == ["pythia-deduped"] and row["num_params"][0] == 19e6
+    merged = after.filter(pl.col("model_id") == "pythia/pythia-6.9b-deduped")
+    assert merged.height == 4 and merged["family"].unique().to_list() == ["pythia-deduped"]
+    assert after.filter(pl.col("model_id") == "pythia/pythia-1b")["family"][0] == "pythia-1b-bf16"
+    assert after.select("checkpoint_id", "tokens", "perf").equals(
+        before.select("checkpoint_id", "tokens", "perf"))
+
+
+def test_pythia_v0_batch_halves_the_tokens_of_the_flagged_runs_only():
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute("CREATE TABLE models (model_id VARCHAR, source VARCHAR, flag VARCHAR)")
+    con.execute("INSERT INTO models VALUES ('pythia/pythia-160m-v0', 'pythia', 'trained with "
+                "4,194,304 tokens per step for 71,500 steps (ColPret: 2,097,152)'), "
+                "('pythia/pythia-70m', 'pythia', NULL)")
+    before = pythia_points()
+    after = conventions.pythia_v0_batch(before, con)
+    v0 = pl.col("model_id") == "pythia/pythia-160m-v0"
+    assert np.allclose(after.filter(v0)["tokens"], before.filter(v0)["tokens"] / 2)
+    assert after.filter(~v0).equals(before.filter(~v0))
+    assert after.drop("tokens").equals(before.drop("tokens"))

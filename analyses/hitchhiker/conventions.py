@@ -101,6 +101,72 @@ def bimix_log2(points: pl.DataFrame, con: duckdb.DuckDBPyConnection) -> pl.DataF
             .drop("log2_perf"))
 
 
+_READINGS = """
+SELECT r.checkpoint_id, r.reading,
+       CASE WHEN x.kind = 'ppl' THEN log2(r.value) ELSE r.value END AS reading_perf
+FROM readings r
+JOIN metrics x ON x.checkpoint_id = r.checkpoint_id AND x.metric = r.metric AND x.shots = 0
+JOIN checkpoints c ON c.checkpoint_id = r.checkpoint_id
+JOIN models mo ON mo.model_id = c.model_id
+JOIN families f ON f.family = mo.family
+WHERE len(f.perf_metric) = 1 AND list_contains(f.perf_metric, r.metric)
+"""
+
+
+def every_reading(points: pl.DataFrame, con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """Each averaged point of a single-metric family becomes its readings (a digitised
+    curve's repeated readings at one x), one point each (checkpoint id ``<id>#<reading>``)."""
+    readings = query(con, _READINGS)
+    if readings.is_empty():
+        return points
+    expanded = points.join(readings, on="checkpoint_id").with_columns(
+        checkpoint_id=pl.format("{}#{}", "checkpoint_id", "reading"),
+        perf=pl.col("reading_perf"),
+    ).drop("reading", "reading_perf")
+    kept = points.join(readings.select("checkpoint_id").unique(), on="checkpoint_id",
+                       how="anti")
+    return pl.concat([kept, expanded])
+
+
+# The v0-era bias-study runs the released pythia-deduped family holds, under their upstream
+# (pre-rename) sizes; the 6.7B one is merged into pythia-6.9b-deduped.
+PYTHIA_BIAS_RUNS = {
+    "pythia/pythia-baseline-70m-deduped-v0": 19e6,
+    "pythia/pythia-baseline-410m-deduped-v0": 350e6,
+    "pythia/pythia-baseline-1.4b-deduped-v0": 1.3e9,
+}
+PYTHIA_MERGED = {"pythia/pythia-baseline-6.9b-deduped-v0": "pythia/pythia-6.9b-deduped"}
+PYTHIA_OWN_FAMILY = {"pythia/pythia-1b": "pythia-1b-bf16"}  # the v1 1b run retrained in bf16
+
+
+def pythia_membership(points: pl.DataFrame, con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """Pythia's families as the released code forms them: pythia-deduped gains the bias
+    study's 19m, 350m and 1.3b runs (11 sizes) and the 6.7B one as more checkpoints of 6.9B;
+    the bf16 1b run leaves pythia for a family of its own (7 sizes)."""
+    moved = pl.col("model_id").is_in(list(PYTHIA_BIAS_RUNS) + list(PYTHIA_MERGED))
+    out = _where(points, moved, family=pl.lit("pythia-deduped"))
+    out = _where(out, pl.col("model_id").is_in(list(PYTHIA_BIAS_RUNS)),
+                 num_params=pl.col("model_id").replace_strict(PYTHIA_BIAS_RUNS, default=None,
+                                                              return_dtype=pl.Float64))
+    out = _where(out, pl.col("model_id").is_in(list(PYTHIA_MERGED)),
+                 model_id=pl.col("model_id").replace(PYTHIA_MERGED))
+    own = pl.col("model_id").is_in(list(PYTHIA_OWN_FAMILY))
+    return _where(out, own, family=pl.col("model_id").replace(PYTHIA_OWN_FAMILY))
+
+
+_BATCH_4M = """
+SELECT model_id FROM models
+WHERE source = 'pythia' AND flag LIKE '%trained with 4,194,304 tokens per step%'
+"""
+
+
+def pythia_v0_batch(points: pl.DataFrame, con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """The v0 runs trained on 4,194,304-token batches (ingest/pythia.py flags them) count
+    2,097,152 tokens per step, as the released code assumes for every Pythia run."""
+    runs = query(con, _BATCH_4M)["model_id"].to_list()
+    return _where(points, pl.col("model_id").is_in(runs), tokens=pl.col("tokens") / 2)
+
+
 CONVENTIONS: dict[str, Convention] = {
     c.name: c
     for c in (
@@ -115,6 +181,28 @@ CONVENTIONS: dict[str, Convention] = {
             released="rounds Chinchilla's digitised sizes to 10M: 43 models instead of 142",
             corrected="keeps the digitised sizes, one model per isoFLOP point",
             transform=chinchilla_sizes,
+        ),
+        Convention(
+            "every-reading", "points",
+            released="fits every digitised reading of GPT-3's curves, several at one x",
+            corrected="fits their mean per x, the centre of the drawn line (ingest/gpt3.py)",
+            transform=every_reading,
+        ),
+        Convention(
+            "pythia-v0-batch", "points",
+            released="counts 2,097,152 tokens per step for every Pythia run, the v0 160m, "
+                     "410m and 1.4b ones (4,194,304 per step) included",
+            corrected="counts each run's true batch (ingest/pythia.py)",
+            transform=pythia_v0_batch,
+        ),
+        Convention(
+            "pythia-membership", "points",
+            released="puts the bias study's 19m/350m/1.3b runs in pythia-deduped (11 sizes) "
+                     "with its 6.7B run merged into 6.9B, and the bf16 1b run in a family "
+                     "of its own (pythia: 7 sizes)",
+            corrected="keeps the bias-study runs in their own -v0 families and the bf16 run "
+                      "as the official v1 pythia-1b",
+            transform=pythia_membership,
         ),
         Convention(
             "bimix-log2", "points",

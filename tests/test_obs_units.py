@@ -12,7 +12,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from analyses.observational import (
-    PCA,
     CapabilitySpace,
     RankOneImputer,
     SigmoidRegression,
@@ -114,19 +113,26 @@ def test_imputation_recovers_any_rank_one_matrix(seed, share):
     assert np.abs(filled - X).max() < 1e-4
 
 
-def test_pca_matches_the_covariance_eigendecomposition_and_fixes_signs():
+def test_space_pca_matches_the_covariance_eigendecomposition_and_fixes_signs():
     rng = np.random.default_rng(0)
     X = rng.standard_normal((50, 4)) @ rng.standard_normal((4, 4))
-    pca = PCA().fit(X)
+    space = CapabilitySpace(n_components=4, impute=False).fit(X)
     w, V = np.linalg.eigh(np.cov(X, rowvar=False))
-    np.testing.assert_allclose(pca.explained_variance_, w[::-1], rtol=1e-10)
-    np.testing.assert_allclose(pca.explained_variance_ratio_.sum(), 1.0)
-    for comp in pca.components_:
+    np.testing.assert_allclose(space.pca_.explained_variance_, w[::-1], rtol=1e-10)
+    np.testing.assert_allclose(space.explained_variance_ratio_.sum(), 1.0)
+    for comp in space.components_:
         assert comp[np.argmax(np.abs(comp))] > 0  # svd_flip(u_based_decision=False)
     # sign-fixed components do not depend on the row order
-    np.testing.assert_allclose(PCA().fit(X[::-1]).components_, pca.components_, atol=1e-12)
-    scores = pca.transform(X)
-    np.testing.assert_allclose(scores.mean(0), 0, atol=1e-12)
+    reversed_rows = CapabilitySpace(n_components=4, impute=False).fit(X[::-1])
+    np.testing.assert_allclose(reversed_rows.components_, space.components_, atol=1e-12)
+    np.testing.assert_allclose(space.transform(X).mean(0), 0, atol=1e-12)
+
+
+def test_space_without_imputation_refuses_holes():
+    X = low_rank()
+    X[0, 0] = np.nan
+    with pytest.raises(MetaError, match="impute it first"):
+        CapabilitySpace(impute=False).fit(X)
 
 
 def test_capability_space_projects_test_rows_with_the_training_fit():

@@ -6,7 +6,7 @@ places the warehouse's own training runs in the same space.
 
 - :mod:`~analyses.observational.data`: the model x benchmark matrices (the only I/O);
 - :mod:`~analyses.observational.impute`: iterative rank-1 imputation (:class:`RankOneImputer`);
-- :mod:`~analyses.observational.pca`: :class:`PCA` and :class:`CapabilitySpace`;
+- :mod:`~analyses.observational.pca`: :class:`CapabilitySpace` (scikit-learn's PCA);
 - :mod:`~analyses.observational.sigmoid`: :class:`SigmoidRegression`;
 - :mod:`~analyses.observational.equivalent_flops`: f-equivalent FLOPs and family trends;
 - :mod:`~analyses.observational.experiments`: the paper's experiments (:data:`EXPERIMENTS`),
@@ -31,7 +31,7 @@ from analyses.observational.experiments import (
     run,
 )
 from analyses.observational.impute import RankOneImputer
-from analyses.observational.pca import PCA, CapabilitySpace
+from analyses.observational.pca import CapabilitySpace
 from analyses.observational.sigmoid import SigmoidParams, SigmoidRegression
 
 __all__ = [
@@ -39,7 +39,6 @@ __all__ = [
     "EXPERIMENTS",
     "INSTRUCT",
     "NONGSM",
-    "PCA",
     "CapabilitySpace",
     "Experiment",
     "ExperimentResult",

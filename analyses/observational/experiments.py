@@ -436,7 +436,7 @@ def fit_method(train: pl.DataFrame, test: pl.DataFrame, experiment: Experiment, 
                 f"{space.n_components_}."
             )
         scores = np.vstack([
-            space.pca_.transform(space.train_filled_),
+            space.project(space.train_filled_),
             space.transform(test.select(feats).to_numpy()) if test.height else
             np.empty((0, space.n_components_)),
         ])[:, :n_components]

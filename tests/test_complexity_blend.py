@@ -9,8 +9,7 @@ import pytest
 from analyses.complexity import HOFFMANN, BlendedLaw, parse_epsilon, regress_on_h, study_epsilon
 from analyses.complexity.frontier import optimal_allocation
 from analyses.laws import get_form
-from analyses.laws.estimators import InvalidParameter
-from warehouse.errors import MetaError
+from warehouse.errors import InvalidParameter, MetaError
 
 H = np.array([0.1, 0.2, 0.35, 0.5, 0.6])
 # Per-corpus laws exactly linear in H (E, log10 A, log10 B, alpha, beta), as Eq. 5 assumes.

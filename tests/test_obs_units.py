@@ -18,9 +18,8 @@ from analyses.observational import (
     Split,
     equivalent_flops,
 )
-from analyses.observational.impute import NotFittedError
 from tests.obsdata import reference_impute
-from warehouse.errors import MetaError
+from warehouse.errors import MetaError, NotFitted
 
 MODULES = ["impute", "pca", "sigmoid", "equivalent_flops", "experiments"]
 
@@ -100,7 +99,7 @@ def test_a_column_without_values_is_an_error():
 
 
 def test_transform_before_fit_is_sklearns_message():
-    with pytest.raises(NotFittedError, match="not fitted yet. Call 'fit'"):
+    with pytest.raises(NotFitted, match="not fitted yet. Call 'fit'"):
         RankOneImputer().transform(np.zeros((2, 2)))
 
 

@@ -19,52 +19,43 @@ from __future__ import annotations
 
 import inspect
 import time
-from numbers import Integral, Real
 
 import numpy as np
 
 from analyses.laws.batch import LawBatch
+from analyses.laws.curvefit import curve_fit_law
 from analyses.laws.forms import Form
 from analyses.laws.identify import base_params, failures, unidentified
 from analyses.laws.lbfgs import MAX_ITER, NAN_OBJECTIVE, minimize
-from analyses.laws.objectives import HuberLog, residuals
+from analyses.laws.lm import batched_lm
+from analyses.laws.objectives import HuberLog
 from analyses.laws.result import FitResult
-from warehouse.errors import MetaError
+from warehouse.validation import (
+    NON_NEGATIVE_INT,
+    POSITIVE_FLOAT,
+    POSITIVE_INT,
+    SEED,
+    Constraint,
+    check_fitted,
+    interval,
+    is_int,
+    none_or,
+    one_of,
+    validate,
+)
 
-
-class InvalidParameter(MetaError, ValueError):
-    """An estimator argument outside its allowed values."""
-
-
-class NotFitted(MetaError, AttributeError):
-    """``predict`` (or a fitted attribute) used before ``fit``."""
-
-
-def _is_int(v) -> bool:
-    return isinstance(v, Integral) and not isinstance(v, bool)
-
-
-def _is_real(v) -> bool:
-    return isinstance(v, Real) and not isinstance(v, bool)
-
-
-# Constraint vocabulary: (description for the message, predicate).
-POSITIVE_FLOAT = ("a float in the range (0, inf)", lambda v: _is_real(v) and 0 < v < np.inf)
-POSITIVE_INT = ("an int in the range [1, inf)", lambda v: _is_int(v) and v >= 1)
-NON_NEGATIVE_INT = ("an int in the range [0, inf)", lambda v: _is_int(v) and v >= 0)
-SEED = ("an int in the range [0, inf)", lambda v: _is_int(v) and v >= 0)
-UNIT_FLOAT = ("a float in the range [0, 1)", lambda v: _is_real(v) and 0 <= v < 1)
-FORM = ("a form name or a Form", lambda v: isinstance(v, str | Form))
-GRID = ("a grid name, an int (random starts) or an array of starts (n_starts, n_params)",
-        lambda v: isinstance(v, str) or _is_int(v) and v >= 1
-        or (isinstance(v, np.ndarray | list | tuple) and np.ndim(v) == 2))
+FORM = Constraint("a form name or a Form", lambda v: isinstance(v, str | Form))
+GRID = Constraint("a grid name, an int (random starts) or an array of starts "
+                  "(n_starts, n_params)",
+                  lambda v: isinstance(v, str) or is_int(v) and v >= 1
+                  or (isinstance(v, np.ndarray | list | tuple) and np.ndim(v) == 2))
 
 
 class LawEstimator:
     """What both estimators share: parameters, validation, ``predict`` and the result."""
 
     name = ""
-    _parameter_constraints: dict[str, tuple] = {}
+    _parameter_constraints: dict[str, Constraint] = {}
 
     @classmethod
     def _param_names(cls) -> list[str]:
@@ -85,24 +76,15 @@ class LawEstimator:
         return f"{type(self).__name__}({args})"
 
     def _validate(self) -> None:
-        for key, (text, ok) in self._parameter_constraints.items():
-            value = getattr(self, key)
-            if not ok(value):
-                raise InvalidParameter(f"The {key!r} parameter of {type(self).__name__} must be "
-                                       f"{text}. Got {value!r} instead.")
+        validate(self, self._parameter_constraints)
 
     def _form(self) -> Form:
         from analyses.laws import get_form
         return self.form if isinstance(self.form, Form) else get_form(self.form)
 
-    def _check_fitted(self, method: str) -> None:
-        if not hasattr(self, "params_"):
-            raise NotFitted(f"This {type(self).__name__} instance is not fitted yet. Call 'fit' "
-                            f"before {method!r}.")
-
     def predict(self, batch: LawBatch) -> np.ndarray:
         """Predicted loss ``(n_laws, n_points)`` at the batch's inputs, with ``params_``."""
-        self._check_fitted("predict")
+        check_fitted(self, "params_", "predict")
         form = self.form_
         X = batch.inputs(form.inputs)
         if X.shape[0] != self.params_.shape[0]:
@@ -230,9 +212,8 @@ class HuberLBFGS(LawEstimator):
     name = "huber-lbfgs"
     _parameter_constraints = {
         "delta": POSITIVE_FLOAT, "grid": GRID, "max_iter": POSITIVE_INT, "seed": SEED,
-        "form": FORM, "ftol": UNIT_FLOAT, "polish": NON_NEGATIVE_INT,
-        "screen": ("None or an int in the range [1, inf)",
-                   lambda v: v is None or POSITIVE_INT[1](v)),
+        "form": FORM, "ftol": interval(float, 0, 1), "polish": NON_NEGATIVE_INT,
+        "screen": none_or(POSITIVE_INT),
     }
 
     def __init__(self, *, delta=1e-3, grid="hoffmann", max_iter=1000, seed=0,
@@ -251,7 +232,7 @@ class HuberLBFGS(LawEstimator):
         from analyses.laws.grids import GRIDS, grid_starts
         if isinstance(self.grid, str):
             return grid_starts(get_grid(self.grid), form)
-        if _is_int(self.grid):
+        if is_int(self.grid):
             rng = np.random.default_rng(self.seed)
             box = GRIDS["hoffmann"]
             base = np.tile(np.asarray(form.p0, dtype=float), (self.grid, 1))
@@ -346,15 +327,6 @@ class HuberLBFGS(LawEstimator):
         return self
 
 
-def _hitchhiker_chinchilla(X, a, b, e, alpha, beta):
-    """``chinchilla_power_law_fit`` of the Hitchhiker code, same arithmetic and order."""
-    num_params, tokens_seen = X
-    A = np.exp(a)
-    B = np.exp(b)
-    E = np.exp(e)
-    return E + A / num_params ** alpha + B / tokens_seen ** beta
-
-
 class CurveFitHitchhiker(LawEstimator):
     """Least squares on raw loss from one start, the Hitchhiker paper's protocol.
 
@@ -385,7 +357,7 @@ class CurveFitHitchhiker(LawEstimator):
 
     name = "curvefit-hitchhiker"
     _parameter_constraints = {
-        "method": ("one of 'scipy', 'batched'", lambda v: v in ("scipy", "batched")),
+        "method": one_of("scipy", "batched"),
         "max_iter": POSITIVE_INT, "form": FORM,
     }
 
@@ -413,9 +385,9 @@ class CurveFitHitchhiker(LawEstimator):
         laws = np.flatnonzero(batch.n_points >= p)
         if self.method == "scipy":
             for i in laws:
-                theta[i], status[i], n_iter[i] = self._curve_fit(form, batch, i, starts[i])
+                theta[i], status[i], n_iter[i] = curve_fit_law(form, batch, i, starts[i])
         elif laws.size:
-            th, st, it = _batched_lm(form, batch.take(laws), starts[laws], self.max_iter)
+            th, st, it = batched_lm(form, batch.take(laws), starts[laws], self.max_iter)
             theta[laws], status[laws], n_iter[laws] = th, st, it
         objective = np.full(n_laws, np.nan)
         fitted = np.isfinite(theta).all(1)
@@ -432,103 +404,3 @@ class CurveFitHitchhiker(LawEstimator):
                      np.where(status == "too_few_points", -1, 0), starts,
                      time.perf_counter() - t0, settings)
         return self
-
-    @staticmethod
-    def _curve_fit(form: Form, batch: LawBatch, i: int, start: np.ndarray):
-        """One law through ``scipy.optimize.curve_fit``: (theta, status, n_eval)."""
-        import warnings
-
-        from scipy.optimize import OptimizeWarning, curve_fit
-        m = batch.mask[i]
-        X = batch.inputs(form.inputs)[i][m]
-        y = batch.y[i][m]
-        lo, hi = form.internal_bounds()
-        if form.name == "chinchilla":
-            # the released code's function and parameter order (a, b, e, alpha, beta)
-            order = [1, 2, 0, 3, 4]
-            func, xdata = _hitchhiker_chinchilla, (X[:, 0], X[:, 1])
-        else:
-            order = list(range(form.n_params))
-
-            def func(xd, *q):
-                return form.raw_predict(np.asarray(q)[None], xd[None])[0]
-            xdata = X
-        back = np.argsort(order)
-        p0 = start[order]
-        bounds = (lo[order], hi[order])
-        with warnings.catch_warnings(), np.errstate(all="ignore"):
-            warnings.simplefilter("ignore", OptimizeWarning)
-            try:
-                try:
-                    popt, _, info, *_ = curve_fit(func, xdata, y, p0=p0, bounds=bounds,
-                                                  full_output=True)
-                except RuntimeError:
-                    popt, _, info, *_ = curve_fit(func, xdata, y, p0=p0, x_scale=p0,
-                                                  method="dogbox", bounds=bounds,
-                                                  full_output=True)
-            except RuntimeError:
-                return np.full(form.n_params, np.nan), "max_iter", 0
-            except Exception:  # the released code records any other failure as a failed fit
-                return np.full(form.n_params, np.nan), "nan_objective", 0
-        return np.asarray(popt)[back], "ok", int(info.get("nfev", 0))
-
-
-def _batched_lm(form: Form, batch: LawBatch, start: np.ndarray, max_iter: int):
-    """Projected Levenberg-Marquardt for all laws at once (Marquardt's diagonal scaling).
-
-    Returns internal ``theta (n, p)``, statuses and iterations. A step is accepted when it
-    lowers the sum of squares; the damping then shrinks by 3, else grows by 4. A law stops when
-    an accepted step changes the cost by at most 1e-15 relative or the damping exceeds 1e16.
-    """
-    X = batch.inputs(form.inputs)
-    y, mask = batch.y, batch.mask
-    lo, hi = form.internal_bounds()
-    theta = np.clip(start.astype(float), lo, hi)
-    n, p = theta.shape
-
-    def cost(th, rows):
-        with np.errstate(all="ignore"):
-            pred = form.raw_predict(th, X[rows])
-            r = np.where(mask[rows], pred - y[rows], 0.0)
-            c = (r * r).sum(1)  # inf where a trial point overflows: rejected below
-        return np.where(np.isfinite(c), c, np.inf)
-
-    all_rows = np.arange(n)
-    c0 = cost(theta, all_rows)
-    lam = np.full(n, 1e-3)
-    n_iter = np.zeros(n, dtype=int)
-    status = np.where(np.isfinite(c0), "max_iter", "nan_objective").astype(object)
-    active = np.flatnonzero(np.isfinite(c0))
-    cur = c0.copy()
-    for _ in range(max_iter):
-        if not active.size:
-            break
-        r, J = residuals(form, theta[active], X[active], y[active], mask[active])
-        JTJ = np.einsum("bnp,bnq->bpq", J, J)
-        JTr = np.einsum("bnp,bn->bp", J, r)
-        diag = np.maximum(np.einsum("bpp->bp", JTJ), 1e-300)
-        Amat = JTJ + (lam[active, None] * diag)[:, :, None] * np.eye(p)
-        with np.errstate(all="ignore"):
-            try:
-                step = np.linalg.solve(Amat, -JTr[..., None])[..., 0]
-            except np.linalg.LinAlgError:
-                step = np.stack([np.linalg.lstsq(a, -b, rcond=None)[0]
-                                 for a, b in zip(Amat, JTr, strict=True)])
-        trial = np.clip(theta[active] + step, lo, hi)
-        ct = cost(trial, active)
-        better = ct < cur[active]
-        acc = active[better]
-        rel = (cur[acc] - ct[better]) <= 1e-15 * cur[acc]
-        theta[acc] = trial[better]
-        cur[acc] = ct[better]
-        lam[acc] = np.maximum(lam[acc] / 3.0, 1e-12)
-        lam[active[~better]] *= 4.0
-        n_iter[active] += 1
-        done = np.zeros(n, dtype=bool)
-        done[acc[rel]] = True
-        done[active[~better][lam[active[~better]] > 1e16]] = True
-        done[active[np.isfinite(cur[active]) & (cur[active] == 0)]] = True
-        status[done] = "ok"
-        active = active[~done[active]]
-    status[np.flatnonzero(~np.isfinite(cur))] = "nan_objective"
-    return theta, status, n_iter

@@ -12,8 +12,6 @@ reparametrisations) are evaluated and minimised by the compiled kernel
 (terms stay far inside float64's range for any sensible law; a term that overflows makes the
 objective infinite and the line search steps back). Other forms go through their Jacobian in
 numpy.
-
-:func:`residuals` gives raw-loss residuals and their Jacobian for least squares.
 """
 
 from __future__ import annotations
@@ -154,11 +152,3 @@ class HuberLog:
             if w is not None:
                 c *= w
             return rowdot(c, r) - 0.5 * rowdot(c, c), np.einsum("bn,bnp->bp", c, J)
-
-
-def residuals(form: Form, theta: np.ndarray, X: np.ndarray, y: np.ndarray, mask: np.ndarray):
-    """Raw-loss residuals ``L_hat - y`` (zero where masked) and their Jacobian ``(b, n, p)``."""
-    with np.errstate(over="ignore", invalid="ignore"):
-        pred, J = form.jacobian(theta, X)
-    r = np.where(mask, pred - y, 0.0)
-    return r, np.where(mask[..., None], J, 0.0)

@@ -13,8 +13,9 @@ from __future__ import annotations
 import numpy as np
 from sklearn.decomposition import PCA
 
-from analyses.observational.impute import RankOneImputer, check_fitted
+from analyses.observational.impute import RankOneImputer
 from warehouse.errors import MetaError
+from warehouse.validation import check_fitted
 
 
 class CapabilitySpace:

@@ -22,9 +22,9 @@ import polars as pl
 from analyses.family_fit import FamilyFit, fit_family
 from analyses.predict.family import FamilyPrediction, Similar, predict_family, similar_to
 from analyses.predict.report import runs_report, write
-from ingest.runs.build import RunsOptions
 from ingest.runs.load import RunsResult
 from ingest.runs.load import ingest_runs as _ingest_runs
+from ingest.runs.options import RunsOptions
 from warehouse.connection import connect as _connect
 from warehouse.sql import query as _query
 

@@ -8,7 +8,7 @@ import importlib
 import pytest
 
 MODULES = ["analyses.laws", "analyses.laws.forms", "analyses.laws.batch", "analyses.laws.grids",
-           "analyses.laws.lbfgs", "analyses.laws.estimators", "analyses.laws.bootstrap",
+           "analyses.laws.lbfgs", "analyses.laws.huber", "analyses.laws.bootstrap",
            "analyses.laws.result", "analyses.laws.identify", "analyses.api",
            "warehouse.identity"]
 

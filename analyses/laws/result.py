@@ -7,6 +7,7 @@ from functools import cached_property
 
 import numpy as np
 
+from analyses.laws.registry import get_form
 from warehouse.jsonsafe import finite_or_none
 
 STATUSES = ("ok", "max_iter", "at_bound", "nan_objective", "nan_prediction", "too_few_points")
@@ -113,8 +114,6 @@ class FitResult:
         >>> round(float(res.predict(7e10, 1.4e12)[0]), 3)
         1.946
         """
-        from analyses.laws import get_form  # the registry imports this module
-
         return get_form(self.form).predict(self.params[law], *inputs)
 
     def _unidentified(self, law: int) -> str | None:

@@ -50,6 +50,7 @@ def _register() -> None:
         fit_all,
         ingest,
         obs,
+        params,
         pcfg,
         predict,
         report,
@@ -61,7 +62,7 @@ def _register() -> None:
     )
 
     for module in (ingest, status, sql, fit, fit_all, predict, similar, calibrate, report, obs,
-                   pcfg, complexity):
+                   pcfg, complexity, params):
         cli.add_command(module.command)
     for module in (report_observational, report_complexity):
         report.command.add_command(module.command)

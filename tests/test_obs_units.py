@@ -1,10 +1,7 @@
 """Observational building blocks on synthetic data: imputation, PCA, sigmoid fits, splits,
-f-equivalent FLOPs, and the modules' doctests."""
+f-equivalent FLOPs."""
 
 from __future__ import annotations
-
-import doctest
-import importlib
 
 import numpy as np
 import pytest
@@ -20,15 +17,6 @@ from analyses.observational import (
 )
 from tests.obsdata import reference_impute
 from warehouse.errors import MetaError, NotFitted
-
-MODULES = ["impute", "pca", "sigmoid", "equivalent_flops", "experiments"]
-
-
-@pytest.mark.parametrize("name", MODULES)
-def test_doctests(name):
-    module = importlib.import_module(f"analyses.observational.{name}")
-    result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
-    assert result.attempted > 0 and result.failed == 0
 
 
 def low_rank(n: int = 40, p: int = 6, seed: int = 0) -> np.ndarray:

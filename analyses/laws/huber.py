@@ -34,8 +34,8 @@ EXPAND = 3  # line-search expansions per iteration (see analyses.laws.lbfgs.mini
 # Phase two also polishes every start that phase one left within this relative distance of
 # the law's best (here: at most twice the best): in flat valleys the eventual optimum is often
 # not among the 8 best-ranked. Measured on 240 real problems: 3 ended above scipy's optimum
-# from the same starts with the 8 best only, 2 with 1e-2, 1 with 0.1, none with 0.3 or 1.0; the
-# 4,500-start Chinchilla grid costs 1.23 s instead of 1.11 s.
+# from the same starts with the 8 best only, 2 with 1e-2, 1 with 0.1, none with 0.3 or 1.0
+# (benchmarks/bench_choices.py times it).
 POLISH_RTOL = 1.0
 
 
@@ -74,7 +74,8 @@ class HuberLBFGS(LawEstimator):
         ``ftol`` relative. The ``polish`` best starts of each law (and all within twice its
         best) then continue (phase two) until no decrease can be found. Phase one only ranks
         the starts: against 1e-6 (1,008 problems from every family, 48 of them on Hoffmann's
-        grid), 1e-5 ended as many laws lower as higher (4 each) and took 13-47% less time.
+        grid), 1e-5 ended as many laws lower as higher (4 each), in less time
+        (``benchmarks/bench_choices.py``).
     polish : int, default=8
         Starts per law continued to full convergence.
     screen : int or None, default=None

@@ -33,8 +33,8 @@ from warehouse.errors import MetaError, UnknownName
 def one_blas_thread() -> contextlib.AbstractContextManager:
     """Limit BLAS to one thread while many tiny fits run.
 
-    OpenBLAS wakes its thread pool for every tiny product; on two cores that made the
-    bootstrap's L-BFGS-B refits six times slower. Uses ``threadpoolctl`` when installed.
+    OpenBLAS wakes its thread pool for every tiny product, which slows the bootstrap's many
+    L-BFGS-B refits (``benchmarks/bench_choices.py``). Uses ``threadpoolctl`` when installed.
     """
     try:
         from threadpoolctl import threadpool_limits

@@ -167,7 +167,7 @@ class SigmoidRegression:
                     return np.where(a <= delta, 0.5 * r**2, delta * (a - 0.5 * delta)).sum()
 
                 # The code's bounds are [-inf, inf] for alpha and beta; None means the same to
-                # L-BFGS-B (identical iterates) and is ~10x faster in scipy 1.17.
+                # L-BFGS-B (identical iterates; benchmarks/bench_choices.py times both).
                 method = "L-BFGS-B" if parametric else "BFGS"
                 bounds = [(None, None)] * (p0.size - 1) + [(0.0, self.max_floor)]
                 res = minimize(objective, p0, method=method, bounds=bounds if parametric else None)

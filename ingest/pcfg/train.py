@@ -1,3 +1,5 @@
+# Over 400 lines on purpose: one run's whole training (config, schedule, step, evaluation,
+# loop, checkpoint) reads top to bottom in one file, as nanoGPT's train.py (STYLE.md, 23).
 """Training one small LM on a packed PCFG corpus (after nanoGPT's train.py, as a function).
 
 One run = one model size × one token budget, trained for one epoch over a prefix of the corpus

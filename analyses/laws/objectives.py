@@ -25,7 +25,8 @@ from analyses.laws.forms import Form
 from analyses.laws.lbfgs import LBFGSResult, rowdot
 
 try:
-    from analyses.laws import _lse_lbfgs
+    from analyses.laws._lse_lbfgs import minimize as kernel_minimize
+    from analyses.laws._lse_lbfgs import objective as kernel_objective
 except ImportError as e:  # a source checkout used without installing it
     raise ImportError("analyses.laws._lse_lbfgs is not built: install the project with "
                       "`pip install -e .` (it compiles the kernel; a C compiler is "
@@ -90,8 +91,7 @@ class HuberLog:
 
         def block(sl):
             if self.kernel is not None:
-                _lse_lbfgs.objective(theta[sl], f[sl], g[sl], law[sl], *self.kernel,
-                                    self.delta)
+                kernel_objective(theta[sl], f[sl], g[sl], law[sl], *self.kernel, self.delta)
             else:
                 f[sl], g[sl] = self._numpy(theta[sl], law[sl])
 
@@ -120,8 +120,8 @@ class HuberLog:
                                           "expand", "ftol", "gtol", "xtol", "c1"))
 
         def block(sl):
-            _lse_lbfgs.minimize(x[sl], f[sl], g[sl], n_iter[sl], n_eval[sl], status[sl], lo[sl],
-                               hi[sl], self.law[sl], *self.kernel, self.delta, opts)
+            kernel_minimize(x[sl], f[sl], g[sl], n_iter[sl], n_eval[sl], status[sl], lo[sl],
+                            hi[sl], self.law[sl], *self.kernel, self.delta, opts)
 
         # rows differ in iterations: small blocks keep the threads busy to the end
         self._spread(n, max(1, min(BLOCK // self.points, -(-n // (16 * THREADS)))), block)

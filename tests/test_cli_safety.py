@@ -167,7 +167,8 @@ PROBES = [
      "Grammar 10000,10000,1000,100 is too large for memory: about 2.5e+08 symbols, over the "
      "limit of 1e+07 (the paper's largest grammar has 8e+04)."),
     (["pcfg", "gzip", "--grammar", "0,1,1,1"],
-     "The 'n_nonterminals' of a grammar must be an int in the range [1, inf). Got 0 instead."),
+     "The 'n_nonterminals' parameter of GrammarSpec must be an int in the range [1, inf). Got 0 "
+     "instead."),
     (["pcfg", "gzip", "--grammar", "a,b,c,d"], "A grammar is four integers NT,T,OPTIONS,LENGTH "
      "(e.g. 10,150,5,3). Got 'a,b,c,d' instead."),
     (["pcfg", "gzip", "--grammar", "3,20,2,2", "--rows", "1"],

@@ -89,14 +89,18 @@ NON_NEGATIVE_INT = interval(int, 0, math.inf)
 SEED = NON_NEGATIVE_INT
 
 
+def check(owner: str, name: str, value: object, constraint: Constraint) -> None:
+    """Raise :class:`InvalidParameter` unless ``value``, parameter ``name`` of ``owner`` (a
+    class or function name), meets ``constraint``."""
+    if not constraint.ok(value):
+        raise InvalidParameter(f"The {name!r} parameter of {owner} must be {constraint.text}. "
+                               f"Got {value!r} instead.")
+
+
 def validate(owner: object, constraints: dict[str, Constraint]) -> None:
-    """Raise :class:`InvalidParameter` for the first attribute of ``owner`` that breaks its
-    constraint."""
+    """:func:`check` every attribute of ``owner`` named in ``constraints``, in order."""
     for name, constraint in constraints.items():
-        value = getattr(owner, name)
-        if not constraint.ok(value):
-            raise InvalidParameter(f"The {name!r} parameter of {type(owner).__name__} must be "
-                                   f"{constraint.text}. Got {value!r} instead.")
+        check(type(owner).__name__, name, getattr(owner, name), constraint)
 
 
 def check_fitted(estimator: object, attribute: str, method: str | None = None) -> None:

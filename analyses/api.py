@@ -22,9 +22,11 @@ import polars as pl
 from analyses.family_fit import FamilyFit, fit_family
 from analyses.predict.family import FamilyPrediction, Similar, predict_family, similar_to
 from analyses.predict.report import runs_report, write
-from ingest.runs.build import RunsOptions
+from ingest.hf_config import ModelSize
+from ingest.hf_config import model_size as _model_size
 from ingest.runs.load import RunsResult
 from ingest.runs.load import ingest_runs as _ingest_runs
+from ingest.runs.options import RunsOptions
 from warehouse.connection import connect as _connect
 from warehouse.sql import query as _query
 
@@ -83,4 +85,11 @@ def report_runs(con: duckdb.DuckDBPyConnection, family: str, out: str | Path, *,
     return write(runs_report(con, family, params=params, tokens=tokens, flops=flops), out)
 
 
-__all__ = ["connect", "fit", "ingest_runs", "predict", "query", "report_runs", "similar"]
+def model_size(config: str | Path | dict, *, seq_len: int | None = None) -> ModelSize:
+    """Parameters (with and without embeddings) and training FLOPs per token (6N, and the
+    attention term at ``seq_len``) of a Hugging Face ``config.json`` (``meta params``)."""
+    return _model_size(config, seq_len=seq_len)
+
+
+__all__ = ["connect", "fit", "ingest_runs", "model_size", "predict", "query", "report_runs",
+           "similar"]

@@ -2,43 +2,26 @@
 
 A :class:`Document` is a list of blocks (headings, paragraphs, bullet lists, tables, figures).
 Tables take polars frames; columns named in ``are`` hold fractions (0.04 is 4%) shown in percent
-and, in HTML, shaded on the report's colour scale. Inline text may use ``**bold**``,
-``*italics*`` and ```code```; nothing else is interpreted. Figures are referenced by a path
-relative to the report, so the Markdown and the HTML share one folder of PNGs.
+and, in HTML, shaded on the report's colour scale. Text is Markdown: the Markdown file carries
+it as written, and the HTML renders it inline with markdown-it (CommonMark; raw HTML is shown
+as text). Figures are referenced by a path relative to the report, so the Markdown and the HTML
+share one folder of PNGs. The page layouts are the Jinja2 templates in ``analyses/templates/``
+(``document.md.j2``, ``document.html.j2`` and its ``document.css``).
 """
 
 from __future__ import annotations
 
-import html
 import re
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 import polars as pl
+from jinja2 import Environment, PackageLoader, select_autoescape
+from markdown_it import MarkdownIt
+from markupsafe import Markup
 
 VMAX = 0.35  # colour scale of ARE: 0-35%, as the paper's figures
-
-_CSS = """
-body{font:15px/1.55 -apple-system,BlinkMacSystemFont,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;
-color:#1f2328;max-width:1180px;margin:2rem auto;padding:0 1.2rem;background:#fff}
-h1{font-size:1.9rem;border-bottom:2px solid #d0d7de;padding-bottom:.3rem}
-h2{font-size:1.45rem;margin-top:2.4rem;border-bottom:1px solid #d0d7de;padding-bottom:.2rem}
-h3{font-size:1.15rem;margin-top:1.6rem}
-code{background:#f3f4f6;padding:.1em .3em;border-radius:4px;font-size:.9em}
-table{border-collapse:collapse;margin:.8rem 0 1.2rem;font-size:.88rem}
-th,td{border:1px solid #d0d7de;padding:.28rem .55rem;vertical-align:top}
-th{background:#f6f8fa;text-align:left}
-td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
-figure{margin:1rem 0 1.6rem}figure img{max-width:100%;border:1px solid #eaeef2}
-figcaption{color:#57606a;font-size:.88rem;margin-top:.3rem}
-.verdict{display:inline-block;padding:.05rem .5rem;border-radius:1rem;font-size:.8rem;
-font-weight:600;white-space:nowrap}
-.reproduced{background:#dafbe1;color:#116329}.not-reproduced{background:#ffebe9;color:#a40e26}
-.not-measurable-here{background:#eaeef2;color:#424a53}
-nav{background:#f6f8fa;border:1px solid #d0d7de;border-radius:6px;padding:.6rem 1rem;
-font-size:.9rem}nav a{margin-right:1rem;white-space:nowrap}
-.note{color:#57606a;font-size:.9rem}
-"""
 
 
 @dataclass
@@ -81,61 +64,22 @@ class Document:
         """An image at ``path`` (relative to the report) with its caption."""
         self.blocks.append(("figure", (path, caption)))
 
-    # -- Markdown ---------------------------------------------------------------------------
-
     def markdown(self) -> str:
         """The document as GitHub-flavoured Markdown."""
-        out = [f"# {self.title}", ""]
-        for kind, body in self.blocks:
-            if kind.startswith("h"):
-                out += ["#" * int(kind[1]) + " " + body, ""]
-            elif kind in ("p", "note"):
-                out += [body if kind == "p" else f"*{body}*", ""]
-            elif kind == "ul":
-                out += [f"- {item}" for item in body] + [""]
-            elif kind == "table":
-                out += _md_table(body) + [""]
-            elif kind == "figure":
-                path, caption = body
-                out += [f"![{_md_escape(caption)}]({path})", "", f"*{caption}*", ""]
-        return "\n".join(out).rstrip() + "\n"
-
-    # -- HTML -------------------------------------------------------------------------------
+        page = _templates().get_template("document.md.j2").render(
+            title=self.title, blocks=self._views())
+        return page.rstrip() + "\n"
 
     def html(self) -> str:
         """The document as one HTML page with its style inline (images stay files)."""
         sections = [(_anchor(b), b) for k, b in self.blocks if k == "h2"]
-        nav = " ".join(f'<a href="#{a}">{html.escape(t)}</a>' for a, t in sections)
-        parts = [
-            "<!DOCTYPE html>",
-            '<html lang="en"><head><meta charset="utf-8">',
-            '<meta name="viewport" content="width=device-width, initial-scale=1">',
-            f"<title>{html.escape(self.title)}</title><style>{_CSS}</style></head><body>",
-            f"<h1>{html.escape(self.title)}</h1>",
-        ]
-        if nav:
-            parts.append(f"<nav>{nav}</nav>")
-        for kind, body in self.blocks:
-            if kind == "h2":
-                parts.append(f'<h2 id="{_anchor(body)}">{_inline(body)}</h2>')
-            elif kind.startswith("h"):
-                parts.append(f"<{kind}>{_inline(body)}</{kind}>")
-            elif kind == "p":
-                parts.append(f"<p>{_inline(body)}</p>")
-            elif kind == "note":
-                parts.append(f'<p class="note">{_inline(body)}</p>')
-            elif kind == "ul":
-                parts.append("<ul>" + "".join(f"<li>{_inline(i)}</li>" for i in body) + "</ul>")
-            elif kind == "table":
-                parts.append(_html_table(body))
-            elif kind == "figure":
-                path, caption = body
-                parts.append(
-                    f'<figure><img src="{html.escape(path)}" alt="{html.escape(caption)}">'
-                    f"<figcaption>{_inline(caption)}</figcaption></figure>"
-                )
-        parts.append("</body></html>")
-        return "\n".join(parts) + "\n"
+        return _templates().get_template("document.html.j2").render(
+            title=self.title, sections=sections, blocks=self._views())
+
+    def _views(self) -> list[tuple[str, object]]:
+        """The blocks, each table as the cells the templates print."""
+        return [(kind, _table_view(body) if kind == "table" else body)
+                for kind, body in self.blocks]
 
     def write(self, folder: Path, stem: str) -> tuple[Path, Path]:
         """Write ``<stem>.md`` and ``<stem>.html`` into ``folder``."""
@@ -185,29 +129,57 @@ def _md_escape(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def _md_table(t: Table) -> list[str]:
+@dataclass(frozen=True)
+class _Cell:
+    """A table cell as printed: its text and its kind (``are``, ``verdict``, ``num`` or
+    ``text``, inline Markdown in HTML), with the background of an ARE cell."""
+
+    text: str
+    kind: str
+    style: str = ""
+
+
+@dataclass(frozen=True)
+class _TableView:
+    columns: list[str]
+    numeric: list[bool]  # right-aligned in Markdown: numbers and ARE columns
+    rows: list[list[_Cell]]
+
+
+def _table_view(t: Table) -> _TableView:
     df = t.frame
-    head = "| " + " | ".join(_md_escape(c) for c in df.columns) + " |"
-    rule = "|" + "|".join(
-        "---:" if df.schema[c].is_numeric() or c in t.are else "---" for c in df.columns
-    ) + "|"
-    rows = [
-        "| " + " | ".join(_md_escape(_cell(v, c in t.are)) for c, v in zip(df.columns, r,
-                                                                          strict=True)) + " |"
-        for r in df.iter_rows()
-    ]
-    return [head, rule, *rows]
+    numeric = [df.schema[c].is_numeric() for c in df.columns]
 
+    def cell(c: str, is_numeric: bool, v: object) -> _Cell:
+        if c in t.are:
+            return _Cell(_cell(v, True), "are", shade(v))  # type: ignore[arg-type]
+        kind = "verdict" if c == t.verdict else "num" if is_numeric else "text"
+        return _Cell(_cell(v, False), kind)
 
-def _inline(text: str) -> str:
-    out = html.escape(text)
-    out = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", out)
-    out = re.sub(r"(?<![*\w])\*(?![*\s])(.+?)(?<![*\s])\*(?![*\w])", r"<em>\1</em>", out)
-    return re.sub(r"`(.+?)`", r"<code>\1</code>", out)
+    rows = [[cell(c, n, v) for c, n, v in zip(df.columns, numeric, r, strict=True)]
+            for r in df.iter_rows()]
+    return _TableView(list(df.columns), [n or c in t.are for c, n in
+                                         zip(df.columns, numeric, strict=True)], rows)
 
 
 def _anchor(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+def _css_class(text: str) -> str:
+    return re.sub(r"[^a-z]+", "-", text.lower()).strip("-")
+
+
+@cache
+def _templates() -> Environment:
+    """The Jinja2 environment of the report templates; ``inline`` renders Markdown text."""
+    markdown = MarkdownIt("commonmark", {"html": False})
+    env = Environment(loader=PackageLoader("analyses", "templates"),
+                      autoescape=select_autoescape(["html.j2"]),
+                      trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+    env.filters |= {"inline": lambda text: Markup(markdown.renderInline(text)),
+                    "md_escape": _md_escape, "anchor": _anchor, "css_class": _css_class}
+    return env
 
 
 def shade(v: float | None) -> str:
@@ -219,24 +191,3 @@ def shade(v: float | None) -> str:
     r, g, b, _ = colormaps["magma_r"](min(max(v / VMAX, 0.0), 1.0))
     text = "#fff" if 0.299 * r + 0.587 * g + 0.114 * b < 0.55 else "#1f2328"
     return f"background:#{int(r * 255):02x}{int(g * 255):02x}{int(b * 255):02x};color:{text}"
-
-
-def _html_table(t: Table) -> str:
-    df = t.frame
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in df.columns)
-    rows = []
-    for r in df.iter_rows():
-        cells = []
-        for c, v in zip(df.columns, r, strict=True):
-            text = html.escape(_cell(v, c in t.are))
-            if c in t.are:
-                cells.append(f'<td class="num" style="{shade(v)}">{text}</td>')
-            elif c == t.verdict:
-                cls = re.sub(r"[^a-z]+", "-", str(v).lower()).strip("-")
-                cells.append(f'<td><span class="verdict {cls}">{text}</span></td>')
-            elif df.schema[c].is_numeric():
-                cells.append(f'<td class="num">{text}</td>')
-            else:
-                cells.append(f"<td>{_inline(_cell(v, False))}</td>")
-        rows.append("<tr>" + "".join(cells) + "</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-API = ("connect", "fit", "ingest_runs", "predict", "query", "report_runs", "similar")
+API = ("connect", "fit", "ingest_runs", "model_size", "predict", "query", "report_runs",
+       "similar")
 __all__ = ["__version__", *API]
 
 

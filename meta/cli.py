@@ -50,6 +50,7 @@ def _register() -> None:
         fit_all,
         ingest,
         obs,
+        params,
         pcfg,
         predict,
         report,
@@ -63,7 +64,7 @@ def _register() -> None:
     )
 
     for module in (ingest, status, sql, fit, fit_all, predict, similar, calibrate, report, obs,
-                   pcfg, complexity, tasks):
+                   pcfg, complexity, tasks, params):
         cli.add_command(module.command)
     for module in (report_observational, report_complexity, report_tasks):
         report.command.add_command(module.command)

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from ingest.runs.build import RunsOptions
 from ingest.runs.load import ingest_runs
+from ingest.runs.options import RunsOptions
 
 TRUE = {"E": 1.8, "A": 400.0, "B": 2000.0, "alpha": 0.34, "beta": 0.37}
 LR_PENALTY = {3e-3: 1.0, 1e-3: 1.03, 1e-2: 1.08}  # 3e-3 is the best learning rate

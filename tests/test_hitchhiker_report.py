@@ -3,7 +3,6 @@ claims and the written report on a small fitted warehouse, and `meta report guid
 
 from __future__ import annotations
 
-import doctest
 import re
 
 import numpy as np
@@ -147,11 +146,6 @@ def test_best_are_and_full_data(hand):
         {"A": 0.05, "B": 0.2, "C": 5.0, "D": 0.3})
     full = tables.full_data(tables.laws(hand, "num-models"))
     assert full.filter(pl.col("family") == "A")["law_id"][0] == "a5"  # most models
-
-
-@pytest.mark.parametrize("module", [tables, pca])
-def test_docstring_examples(module):
-    assert doctest.testmod(module, optionflags=doctest.ELLIPSIS).failed == 0
 
 
 def test_one_model_claim_is_measured_on_olmo_when_it_has_laws(db):

@@ -3,8 +3,6 @@ options, the dry run, idempotent reloads, and a real W&B export."""
 
 from __future__ import annotations
 
-import doctest
-import importlib
 import re
 from pathlib import Path
 
@@ -389,10 +387,3 @@ def test_a_real_wandb_chart_export_loads_with_a_size_mapping(tmp_path, data_root
     assert first == (1000, 1000 * 4194304.0, 3.9241786003112793, "loss")
     assert sql(db, "SELECT count(*) FROM metrics WHERE metric LIKE '%__MIN' OR "
                    "metric LIKE '%__MAX'").item() == 0
-
-
-@pytest.mark.parametrize("name", ["ingest.runs.mapping", "ingest.runs.columns",
-                                  "ingest.runs.load"])
-def test_docstring_examples(name):
-    result = doctest.testmod(importlib.import_module(name))
-    assert result.attempted and result.failed == 0

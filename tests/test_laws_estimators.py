@@ -18,9 +18,8 @@ from analyses.laws import (
     get_estimator,
     get_form,
 )
-from analyses.laws.estimators import InvalidParameter, NotFitted
 from analyses.laws.objectives import HuberLog
-from warehouse.errors import UnknownName
+from warehouse.errors import InvalidParameter, NotFitted, UnknownName
 
 CASES = [
     ("huber-lbfgs", {"grid": "small"}, "chinchilla"),

@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 from analyses.laws import HuberLBFGS, LawBatch, _lse_lbfgs, get_form, get_grid
-from analyses.laws.estimators import EXPAND
 from analyses.laws.grids import grid_starts
+from analyses.laws.huber import EXPAND
 from analyses.laws.lbfgs import minimize
 from analyses.laws.objectives import HuberLog
 from tests.conftest import load_tables

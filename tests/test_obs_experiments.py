@@ -12,6 +12,7 @@ import polars as pl
 import pytest
 
 from analyses.observational import experiments as ex
+from analyses.observational.results import run
 from analyses.observational.space import base_space, place_checkpoints
 from tests.obsdata import build, reference_impute
 from warehouse.errors import MetaError
@@ -91,7 +92,7 @@ def test_pc1_loads_every_benchmark_positively_and_is_log_linear_in_flops(space):
 
 @pytest.mark.parametrize("name", sorted(REFERENCE))
 def test_experiments_reproduce_the_released_code(con, name):
-    result = ex.run(con, name)
+    result = run(con, name)
     for method, (mse, n_test) in REFERENCE[name].items():
         fit = result.methods[method]
         d = digits(fit.test_mse, mse)
@@ -101,7 +102,7 @@ def test_experiments_reproduce_the_released_code(con, name):
 
 
 def test_cutoff_split_keeps_unknown_flops_models_for_the_pc_fit_only(con):
-    result = ex.run(con, "leaderboard-v2/gpqa")
+    result = run(con, "leaderboard-v2/gpqa")
     pc, flops = result.methods["pc"], result.methods["flops"]
     assert (pc.n_test, flops.n_test, len(result.common_test)) == (18, 16, 16)
     unknown = set(result.data.test.filter(pl.col("flops").is_null())["model"].to_list())
@@ -113,16 +114,16 @@ def test_cutoff_split_keeps_unknown_flops_models_for_the_pc_fit_only(con):
 
 
 def test_agent_split_holds_out_the_top_models(con):
-    bench = ex.run(con, "agents/agentbench")
+    bench = run(con, "agents/agentbench")
     assert sorted(bench.data.test["model"].to_list()) == ["claude-2.0", "gpt-4-0613"]
     assert bench.methods["flops"].n_test == 0 and math.isnan(bench.methods["flops"].test_mse)
     assert bench.equivalent is not None  # Llama-2-Chat reference
-    board = ex.run(con, "agents/agentboard")
+    board = run(con, "agents/agentboard")
     assert board.data.test["model"].to_list() == ["gpt-4-0314"]
 
 
 def test_weights_are_beta_times_loadings(con):
-    result = ex.run(con, "post-training/gsm8k-cot")
+    result = run(con, "post-training/gsm8k-cot")
     pc = result.methods["pc"]
     expected = np.asarray(pc.params.beta) @ pc.space.components_[:3]
     np.testing.assert_allclose(list(result.weights.values()), expected)
@@ -130,17 +131,17 @@ def test_weights_are_beta_times_loadings(con):
 
 
 def test_cutoff_override_and_components(con):
-    result = ex.run(con, "emergent/word-unscramble", cutoff_flops=2e23, n_components=2)
+    result = run(con, "emergent/word-unscramble", cutoff_flops=2e23, n_components=2)
     assert result.experiment.split == ex.Split("cutoff", 2e23)
     assert result.methods["pc"].features == ("PC-1", "PC-2")
     with pytest.raises(MetaError, match="K must be an int in the range"):
-        ex.run(con, "emergent/word-unscramble", n_components=9)
+        run(con, "emergent/word-unscramble", n_components=9)
 
 
 def test_bootstrap_is_seeded_and_covers(con):
-    a = ex.run(con, "post-training/gsm8k-cot", n_bootstrap=12, seed=3).bootstrap
-    b = ex.run(con, "post-training/gsm8k-cot", n_bootstrap=12, seed=3).bootstrap
-    c = ex.run(con, "post-training/gsm8k-cot", n_bootstrap=12, seed=4).bootstrap
+    a = run(con, "post-training/gsm8k-cot", n_bootstrap=12, seed=3).bootstrap
+    b = run(con, "post-training/gsm8k-cot", n_bootstrap=12, seed=3).bootstrap
+    c = run(con, "post-training/gsm8k-cot", n_bootstrap=12, seed=4).bootstrap
     assert a.table.equals(b.table) and not a.table.equals(c.table)
     assert a.table.height == 28 and a.n_failed == 0
     t = a.table

@@ -1,10 +1,7 @@
 """Observational building blocks on synthetic data: imputation, PCA, sigmoid fits, splits,
-f-equivalent FLOPs, and the modules' doctests."""
+f-equivalent FLOPs."""
 
 from __future__ import annotations
-
-import doctest
-import importlib
 
 import numpy as np
 import pytest
@@ -12,25 +9,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from analyses.observational import (
-    PCA,
     CapabilitySpace,
     RankOneImputer,
     SigmoidRegression,
     Split,
     equivalent_flops,
 )
-from analyses.observational.impute import NotFittedError
 from tests.obsdata import reference_impute
-from warehouse.errors import MetaError
-
-MODULES = ["impute", "pca", "sigmoid", "equivalent_flops", "experiments"]
-
-
-@pytest.mark.parametrize("name", MODULES)
-def test_doctests(name):
-    module = importlib.import_module(f"analyses.observational.{name}")
-    result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
-    assert result.attempted > 0 and result.failed == 0
+from warehouse.errors import MetaError, NotFitted
 
 
 def low_rank(n: int = 40, p: int = 6, seed: int = 0) -> np.ndarray:
@@ -101,7 +87,7 @@ def test_a_column_without_values_is_an_error():
 
 
 def test_transform_before_fit_is_sklearns_message():
-    with pytest.raises(NotFittedError, match="not fitted yet. Call 'fit'"):
+    with pytest.raises(NotFitted, match="not fitted yet. Call 'fit'"):
         RankOneImputer().transform(np.zeros((2, 2)))
 
 
@@ -114,19 +100,26 @@ def test_imputation_recovers_any_rank_one_matrix(seed, share):
     assert np.abs(filled - X).max() < 1e-4
 
 
-def test_pca_matches_the_covariance_eigendecomposition_and_fixes_signs():
+def test_space_pca_matches_the_covariance_eigendecomposition_and_fixes_signs():
     rng = np.random.default_rng(0)
     X = rng.standard_normal((50, 4)) @ rng.standard_normal((4, 4))
-    pca = PCA().fit(X)
+    space = CapabilitySpace(n_components=4, impute=False).fit(X)
     w, V = np.linalg.eigh(np.cov(X, rowvar=False))
-    np.testing.assert_allclose(pca.explained_variance_, w[::-1], rtol=1e-10)
-    np.testing.assert_allclose(pca.explained_variance_ratio_.sum(), 1.0)
-    for comp in pca.components_:
+    np.testing.assert_allclose(space.pca_.explained_variance_, w[::-1], rtol=1e-10)
+    np.testing.assert_allclose(space.explained_variance_ratio_.sum(), 1.0)
+    for comp in space.components_:
         assert comp[np.argmax(np.abs(comp))] > 0  # svd_flip(u_based_decision=False)
     # sign-fixed components do not depend on the row order
-    np.testing.assert_allclose(PCA().fit(X[::-1]).components_, pca.components_, atol=1e-12)
-    scores = pca.transform(X)
-    np.testing.assert_allclose(scores.mean(0), 0, atol=1e-12)
+    reversed_rows = CapabilitySpace(n_components=4, impute=False).fit(X[::-1])
+    np.testing.assert_allclose(reversed_rows.components_, space.components_, atol=1e-12)
+    np.testing.assert_allclose(space.transform(X).mean(0), 0, atol=1e-12)
+
+
+def test_space_without_imputation_refuses_holes():
+    X = low_rank()
+    X[0, 0] = np.nan
+    with pytest.raises(MetaError, match="impute it first"):
+        CapabilitySpace(impute=False).fit(X)
 
 
 def test_capability_space_projects_test_rows_with_the_training_fit():

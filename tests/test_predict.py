@@ -14,8 +14,8 @@ from click.testing import CliRunner
 import warehouse
 from analyses.predict import calibration
 from analyses.predict.family import predict_family
-from ingest.runs.build import RunsOptions
 from ingest.runs.load import ingest_runs
+from ingest.runs.options import RunsOptions
 from meta.cli import cli
 from tests.runsdata import sweep_rows, true_loss, write_family
 from warehouse.errors import MetaError

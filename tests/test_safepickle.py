@@ -6,7 +6,6 @@ that crash or hang ``pickle`` run in a child process, so a crash could not take 
 
 from __future__ import annotations
 
-import doctest
 import pickle
 import struct
 import subprocess
@@ -15,7 +14,7 @@ import time
 
 import pytest
 
-from ingest import bimix, safepickle
+from ingest import bimix
 from ingest.safepickle import MAX_BYTES, MAX_DEPTH, safe_loads
 from tests.conftest import REPO, mirror_source
 from warehouse.errors import BadRow
@@ -174,10 +173,6 @@ def test_bimix_load_refuses_every_payload_in_a_process_that_survives(tmp_path):
     for line in lines:
         seconds, message = line.split(" ", 1)
         assert float(seconds) < 2.0 and message.startswith("hitchhiker/raw_data/bimix-law/Pile")
-
-
-def test_docstring_examples():
-    assert doctest.testmod(safepickle).failed == 0
 
 
 def test_numpy_never_sees_a_shared_structure():

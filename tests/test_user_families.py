@@ -9,8 +9,8 @@ import analyses.hitchhiker.run as run
 import warehouse
 from analyses.hitchhiker import tables
 from ingest.run import ingest
-from ingest.runs.build import RunsOptions
 from ingest.runs.load import ingest_runs
+from ingest.runs.options import RunsOptions
 from tests.runsdata import sweep_rows
 from warehouse.sql import query
 

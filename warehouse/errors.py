@@ -14,7 +14,8 @@ class UnknownName(MetaError):
 
     def __init__(self, what: str, name: str, known: list[str] | tuple[str, ...]):
         self.what, self.name, self.known = what, name, tuple(known)
-        plural = what[:-1] + "ies" if what.endswith("y") else what + "s"
+        plural = (what[:-1] + "ies" if what.endswith("y") else what + "es"
+                  if what.endswith("s") else what + "s")
         super().__init__(f"Unknown {what} '{name}'. Known {plural}: {', '.join(sorted(known))}.")
 
 
@@ -41,3 +42,12 @@ class CorruptInput(MetaError):
 
 class WarehouseLocked(MetaError):
     """The DuckDB file is held by another process."""
+
+
+class InvalidParameter(MetaError, ValueError):
+    """An estimator's or a configuration's argument outside its allowed values
+    (:func:`warehouse.validation.validate`)."""
+
+
+class NotFitted(MetaError, AttributeError):
+    """An estimator used before ``fit`` (:func:`warehouse.validation.check_fitted`)."""

@@ -41,8 +41,8 @@ import numpy as np
 from analyses.complexity.frontier import exponent, optimal_allocation
 from analyses.complexity.regression import Regression, regress_on_h
 from analyses.laws import get_form
-from analyses.laws.estimators import InvalidParameter
 from warehouse.errors import MetaError
+from warehouse.validation import Constraint, interval, is_real, validate
 
 # Hoffmann et al. 2022, Approach 3 (Eq. 10): E', A', B', alpha', beta'.
 HOFFMANN = (1.69, 406.4, 410.7, 0.34, 0.28)
@@ -53,9 +53,12 @@ _LINEAR = ((0, "E"), (3, "alpha"), (4, "beta"))
 _SCALE = ((1, "A"), (2, "B"))
 
 
-def _is_number(value) -> bool:
-    number = isinstance(value, int | float | np.integer | np.floating)
-    return number and not isinstance(value, bool)
+_CONSTRAINTS = {
+    "epsilon": interval(float, 0, 1, closed="both"),
+    "chinchilla": Constraint("5 positive numbers E, A, B, alpha, beta",
+                             lambda v: isinstance(v, tuple | list) and len(v) == 5
+                             and all(is_real(x) and 0 < x < math.inf for x in v)),
+}
 
 
 def parse_epsilon(value) -> float | None:
@@ -109,15 +112,7 @@ class BlendedLaw:
     chinchilla: tuple[float, ...] = HOFFMANN
 
     def __post_init__(self) -> None:
-        if not (_is_number(self.epsilon) and 0 <= self.epsilon <= 1):
-            raise InvalidParameter(f"The 'epsilon' parameter of BlendedLaw must be a float in "
-                                   f"the range [0, 1]. Got {self.epsilon!r} instead.")
-        prime = self.chinchilla
-        if not (isinstance(prime, tuple | list) and len(prime) == 5
-                and all(_is_number(x) and 0 < x < math.inf for x in prime)):
-            raise InvalidParameter(f"The 'chinchilla' parameter of BlendedLaw must be 5 positive "
-                                   f"numbers E, A, B, alpha, beta. Got {self.chinchilla!r} "
-                                   f"instead.")
+        validate(self, _CONSTRAINTS)
 
     def params_at(self, h) -> np.ndarray:
         """``E, A, B, alpha, beta`` of the blended law at ``h``; shape ``h.shape + (5,)``.

@@ -25,6 +25,7 @@ from analyses.complexity.frontier import Frontier, frontier
 from analyses.complexity.regression import Regression, regress_on_h
 from analyses.laws import FitResult, HuberLBFGS, LawBatch
 from warehouse.errors import MetaError, UnknownFamily
+from warehouse.jsonsafe import finite_or_none
 from warehouse.sql import query
 
 _POINTS = """
@@ -106,16 +107,12 @@ class CorpusLaws:
 
     def to_rows(self) -> list[dict]:
         """One JSON-able dict per corpus."""
-        def num(v):
-            v = float(v)
-            return v if np.isfinite(v) else None
-
         names = ("E", "A", "B", "alpha", "beta")
-        return [{"run_set": self.run_set, "family": f, "h": num(self.h[i]),
-                 "h_std": num(self.h_std[i]),
-                 **{n: num(self.params[i, j]) for j, n in enumerate(names)},
+        return [{"run_set": self.run_set, "family": f, "h": finite_or_none(self.h[i]),
+                 "h_std": finite_or_none(self.h_std[i]),
+                 **{n: finite_or_none(self.params[i, j]) for j, n in enumerate(names)},
                  "status": self.status[i], "unidentified": self.unidentified[i],
-                 "objective": num(self.objective[i]), "n_points": int(self.n_points[i])}
+                 "objective": finite_or_none(self.objective[i]), "n_points": int(self.n_points[i])}
                 for i, f in enumerate(self.families)]
 
 

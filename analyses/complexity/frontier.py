@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from analyses.complexity.regression import Regression
+from warehouse.jsonsafe import finite_or_none
 
 ONE_TO_ONE = 0.5
 
@@ -127,17 +128,15 @@ class Frontier:
     def to_dict(self) -> dict:
         """JSON-able fields."""
         def nums(a):
-            return [float(x) if np.isfinite(x) else None for x in np.ravel(a)]
+            return [finite_or_none(x) for x in np.ravel(a)]
 
         return {
             "h": nums(self.h),
             "exponent_n": nums(self.exponent),
-            "exponent_slope": (float(self.exponent_slope) if np.isfinite(self.exponent_slope)
-                               else None),
+            "exponent_slope": finite_or_none(self.exponent_slope),
             "toward_data": self.toward_data,
             "crossings": self.crossings,
-            "regression_crossing": (float(self.regression_crossing)
-                                    if np.isfinite(self.regression_crossing) else None),
+            "regression_crossing": finite_or_none(self.regression_crossing),
             "compute": nums(self.compute),
             "n_opt": [nums(r) for r in self.n_opt],
             "d_opt": [nums(r) for r in self.d_opt],

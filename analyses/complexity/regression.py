@@ -14,6 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
+from warehouse.jsonsafe import finite_or_none
+
 NAMES = ("E", "A", "B", "alpha", "beta", "log10_A", "log10_B")
 
 
@@ -75,13 +77,9 @@ class Regression:
 
     def to_rows(self) -> list[dict]:
         """One JSON-able dict per parameter."""
-        def num(v):
-            v = float(v)
-            return v if np.isfinite(v) else None
-
-        return [{"param": n, "slope": num(self.slope[i]), "intercept": num(self.intercept[i]),
-                 "slope_se": num(self.slope_se[i]), "intercept_se": num(self.intercept_se[i]),
-                 "r": num(self.r[i]), "p_value": num(self.p_value[i]), "n": self.n}
+        columns = ("slope", "intercept", "slope_se", "intercept_se", "r", "p_value")
+        return [{"param": n, **{c: finite_or_none(getattr(self, c)[i]) for c in columns},
+                 "n": self.n}
                 for i, n in enumerate(self.names)]
 
 

@@ -20,37 +20,15 @@ Examples
 
 from __future__ import annotations
 
-import math
-
 from analyses.laws.batch import LawBatch
 from analyses.laws.bootstrap import bootstrap
-from analyses.laws.estimators import CurveFitHitchhiker, HuberLBFGS, LawEstimator
-from analyses.laws.forms import (
-    MUENNIGHOFF_P0,
-    Form,
-    Kaplan2020,
-    Muennighoff2023,
-    chinchilla,
-    compute,
-    fixed,
-    in_basis,
-    run,
-)
+from analyses.laws.estimators import CurveFitHitchhiker, LawEstimator
+from analyses.laws.forms import Form, fixed, in_basis
 from analyses.laws.grids import GRIDS
+from analyses.laws.huber import HuberLBFGS
+from analyses.laws.registry import FORMS, get_form, get_grid
 from analyses.laws.result import STATUSES, FitResult
 from warehouse.errors import UnknownName
-
-FORMS: dict[str, Form] = {
-    "chinchilla": chinchilla(),
-    # Hitchhiker Sec. 5: one model's curve with A and alpha borrowed from Muennighoff et al.
-    "chinchilla-borrowed": fixed(chinchilla(), name="chinchilla-borrowed",
-                                 A=math.exp(MUENNIGHOFF_P0["a"]),
-                                 alpha=MUENNIGHOFF_P0["alpha"]),
-    "compute": compute(),
-    "run": run(),
-    "kaplan2020": Kaplan2020(),
-    "muennighoff2023": Muennighoff2023(),
-}
 
 ESTIMATORS: dict[str, type[LawEstimator]] = {
     "huber-lbfgs": HuberLBFGS,
@@ -58,25 +36,11 @@ ESTIMATORS: dict[str, type[LawEstimator]] = {
 }
 
 
-def get_form(name: str) -> Form:
-    """The registered form ``name``; raises ``UnknownName`` listing the known ones."""
-    if name not in FORMS:
-        raise UnknownName("form", name, list(FORMS))
-    return FORMS[name]
-
-
 def get_estimator(name: str) -> type[LawEstimator]:
     """The registered estimator class ``name``."""
     if name not in ESTIMATORS:
         raise UnknownName("estimator", name, list(ESTIMATORS))
     return ESTIMATORS[name]
-
-
-def get_grid(name: str) -> dict[str, tuple[float, ...]]:
-    """The registered start grid ``name`` (internal parameter name -> values)."""
-    if name not in GRIDS:
-        raise UnknownName("grid", name, list(GRIDS))
-    return GRIDS[name]
 
 
 __all__ = [

@@ -9,6 +9,7 @@ import numpy as np
 from analyses.laws.batch import LawBatch
 from analyses.laws.estimators import LawEstimator
 from analyses.laws.result import FitResult
+from warehouse.validation import check, one_of
 
 
 def bootstrap(estimator: LawEstimator, batch: LawBatch, *, n_resamples: int = 1000,
@@ -53,8 +54,7 @@ def bootstrap(estimator: LawEstimator, batch: LawBatch, *, n_resamples: int = 10
     >>> res.ci.shape
     (1, 5, 2)
     """
-    if starts not in ("fit", "grid"):
-        raise ValueError(f"starts must be 'fit' or 'grid'; got {starts!r}.")
+    check("bootstrap", "starts", starts, one_of("fit", "grid"))
     base = estimator.clone().fit(batch)
     if groups is None:
         resampled, _ = batch.resample(n_resamples, seed)

@@ -1,70 +1,57 @@
-"""Estimators of scaling laws on scikit-learn's contract, fitting a whole batch of laws at once.
+"""The contract every law estimator keeps (scikit-learn's), and the Hitchhiker paper's estimator.
 
 ``__init__`` stores its arguments verbatim; ``fit(batch)`` validates them, fits every law of the
 :class:`~analyses.laws.batch.LawBatch`, sets the fitted attributes (trailing underscores) and
 returns ``self``. A law that cannot be fitted gets a status, never an exception.
+:class:`LawEstimator` holds what every estimator shares: parameters, validation, ``predict``
+and the result.
 
-- :class:`HuberLBFGS` (``huber-lbfgs``): Hoffmann et al. (2022, App. D.2) as replicated by
-  Besiroglu et al. (2024): the log-sum-exp form on log loss, the Huber loss (delta 1e-3) summed
-  over points, L-BFGS from a grid of starts, best objective kept. All (law, start) pairs run in
-  one batched L-BFGS (:mod:`analyses.laws.lbfgs`).
+- :class:`~analyses.laws.huber.HuberLBFGS` (``huber-lbfgs``): Hoffmann et al. (2022, App. D.2)
+  as replicated by Besiroglu et al. (2024), in :mod:`analyses.laws.huber`.
 - :class:`CurveFitHitchhiker` (``curvefit-hitchhiker``): Choshen, Zhang & Andreas (2024), the
   released code's ``util/fit_utils.fit``: ``scipy.optimize.curve_fit`` (least squares on raw
   loss) from one start at Muennighoff's values, alpha, beta >= 0, retried with
-  ``method='dogbox', x_scale=p0`` on ``RuntimeError``. ``method="batched"`` solves the same
-  problems with a batched Levenberg-Marquardt instead.
+  ``method='dogbox', x_scale=p0`` on ``RuntimeError`` (:mod:`analyses.laws.curvefit`).
+  ``method="batched"`` solves the same problems with a batched Levenberg-Marquardt instead
+  (:mod:`analyses.laws.lm`).
 """
 
 from __future__ import annotations
 
 import inspect
 import time
-from numbers import Integral, Real
 
 import numpy as np
 
 from analyses.laws.batch import LawBatch
+from analyses.laws.curvefit import curve_fit_law
 from analyses.laws.forms import Form
 from analyses.laws.identify import base_params, failures, unidentified
-from analyses.laws.lbfgs import MAX_ITER, NAN_OBJECTIVE, minimize
-from analyses.laws.objectives import HuberLog, residuals
+from analyses.laws.lm import batched_lm
+from analyses.laws.registry import get_form
 from analyses.laws.result import FitResult
-from warehouse.errors import MetaError
+from warehouse.validation import (
+    POSITIVE_INT,
+    Constraint,
+    check_fitted,
+    is_int,
+    none_or,
+    one_of,
+    validate,
+)
 
-
-class InvalidParameter(MetaError, ValueError):
-    """An estimator argument outside its allowed values."""
-
-
-class NotFitted(MetaError, AttributeError):
-    """``predict`` (or a fitted attribute) used before ``fit``."""
-
-
-def _is_int(v) -> bool:
-    return isinstance(v, Integral) and not isinstance(v, bool)
-
-
-def _is_real(v) -> bool:
-    return isinstance(v, Real) and not isinstance(v, bool)
-
-
-# Constraint vocabulary: (description for the message, predicate).
-POSITIVE_FLOAT = ("a float in the range (0, inf)", lambda v: _is_real(v) and 0 < v < np.inf)
-POSITIVE_INT = ("an int in the range [1, inf)", lambda v: _is_int(v) and v >= 1)
-NON_NEGATIVE_INT = ("an int in the range [0, inf)", lambda v: _is_int(v) and v >= 0)
-SEED = ("an int in the range [0, inf)", lambda v: _is_int(v) and v >= 0)
-UNIT_FLOAT = ("a float in the range [0, 1)", lambda v: _is_real(v) and 0 <= v < 1)
-FORM = ("a form name or a Form", lambda v: isinstance(v, str | Form))
-GRID = ("a grid name, an int (random starts) or an array of starts (n_starts, n_params)",
-        lambda v: isinstance(v, str) or _is_int(v) and v >= 1
-        or (isinstance(v, np.ndarray | list | tuple) and np.ndim(v) == 2))
+FORM = Constraint("a form name or a Form", lambda v: isinstance(v, str | Form))
+GRID = Constraint("a grid name, an int (random starts) or an array of starts "
+                  "(n_starts, n_params)",
+                  lambda v: isinstance(v, str) or is_int(v) and v >= 1
+                  or (isinstance(v, np.ndarray | list | tuple) and np.ndim(v) == 2))
 
 
 class LawEstimator:
     """What both estimators share: parameters, validation, ``predict`` and the result."""
 
     name = ""
-    _parameter_constraints: dict[str, tuple] = {}
+    _parameter_constraints: dict[str, Constraint] = {}
 
     @classmethod
     def _param_names(cls) -> list[str]:
@@ -85,24 +72,14 @@ class LawEstimator:
         return f"{type(self).__name__}({args})"
 
     def _validate(self) -> None:
-        for key, (text, ok) in self._parameter_constraints.items():
-            value = getattr(self, key)
-            if not ok(value):
-                raise InvalidParameter(f"The {key!r} parameter of {type(self).__name__} must be "
-                                       f"{text}. Got {value!r} instead.")
+        validate(self, self._parameter_constraints)
 
     def _form(self) -> Form:
-        from analyses.laws import get_form
         return self.form if isinstance(self.form, Form) else get_form(self.form)
-
-    def _check_fitted(self, method: str) -> None:
-        if not hasattr(self, "params_"):
-            raise NotFitted(f"This {type(self).__name__} instance is not fitted yet. Call 'fit' "
-                            f"before {method!r}.")
 
     def predict(self, batch: LawBatch) -> np.ndarray:
         """Predicted loss ``(n_laws, n_points)`` at the batch's inputs, with ``params_``."""
-        self._check_fitted("predict")
+        check_fitted(self, "params_", "predict")
         form = self.form_
         X = batch.inputs(form.inputs)
         if X.shape[0] != self.params_.shape[0]:
@@ -141,220 +118,6 @@ class LawEstimator:
         )
 
 
-EXPAND = 3  # line-search expansions per iteration (see analyses.laws.lbfgs.minimize)
-# Phase two also polishes every start that phase one left within this relative distance of
-# the law's best (here: at most twice the best): in flat valleys the eventual optimum is often
-# not among the 8 best-ranked. Measured on 240 real problems: 3 ended above scipy's optimum
-# from the same starts with the 8 best only, 2 with 1e-2, 1 with 0.1, none with 0.3 or 1.0; the
-# 4,500-start Chinchilla grid costs 1.23 s instead of 1.11 s.
-POLISH_RTOL = 1.0
-
-
-def _polish_rows(f1: np.ndarray, polish: int) -> np.ndarray:
-    """Flat (law * n_starts + start) indices of the starts phase two continues: each law's
-    ``polish`` best (at least one) and all within ``POLISH_RTOL`` of its best."""
-    L, S = f1.shape
-    rank = np.argsort(np.argsort(f1, axis=1, kind="stable"), axis=1, kind="stable")
-    best = f1.min(axis=1, keepdims=True)
-    near = np.isfinite(f1) & (f1 <= best + POLISH_RTOL * np.abs(best))
-    return np.flatnonzero((rank < max(polish, 1)) | (near & (polish > 0)))
-# Phase two stops a start after POLISH_PATIENCE consecutive iterations that each lower the
-# objective by at most POLISH_FTOL relative (restarting the history after each).
-POLISH_FTOL = 1e-13
-POLISH_PATIENCE = 3
-
-
-class HuberLBFGS(LawEstimator):
-    """Huber loss on log loss, L-BFGS from a grid of starts, best objective kept.
-
-    Parameters
-    ----------
-    delta : float, default=1e-3
-        Huber threshold on ``log L_hat - log L``.
-    grid : str, int or array of shape (n_starts, n_params), default="hoffmann"
-        A named grid (:data:`analyses.laws.GRIDS`: ``hoffmann`` 4,500 starts, ``colpret``
-        1,024, ``small`` 32, ``muennighoff`` 1), a number of random starts drawn uniformly in
-        the Hoffmann box with ``seed``, or internal starts.
-    max_iter : int, default=1000
-        L-BFGS iterations per start, in each of the two phases.
-    seed : int, default=0
-        Seed of random grids; recorded with the result.
-    form : str or Form, default="chinchilla"
-    ftol : float, default=1e-5
-        Phase one stops a start when an iteration lowers the objective by less than
-        ``ftol`` relative. The ``polish`` best starts of each law (and all within twice its
-        best) then continue (phase two) until no decrease can be found. Phase one only ranks
-        the starts: against 1e-6 (1,008 problems from every family, 48 of them on Hoffmann's
-        grid), 1e-5 ended as many laws lower as higher (4 each) and took 13-47% less time.
-    polish : int, default=8
-        Starts per law continued to full convergence.
-    screen : int or None, default=None
-        Run L-BFGS only from the ``screen`` starts of each law with the lowest objective at
-        the start (all starts are evaluated once): Hoffmann's 4,500 starts then cost little
-        more than ``screen`` starts. Faster, but a law whose best basin is reached only from
-        starts that look poor at first gets a worse optimum than from every start. ``None``
-        runs every start.
-
-    Attributes
-    ----------
-    params_ : ndarray, shape (n_laws, n_params)
-        Natural parameters of the best start (``E, A, B, alpha, beta``).
-    objective_ : ndarray, shape (n_laws,)
-        ``sum_i huber_delta(log L_hat_i - log L_i)`` at ``params_``.
-    status_ : ndarray of str, shape (n_laws,)
-    converged_ : ndarray of bool, shape (n_laws,)
-    n_iter_ : ndarray of int, shape (n_laws,)
-        Iterations of the winning start (both phases).
-    start_ : ndarray of int, shape (n_laws,)
-        Index of the winning start.
-    form_ : Form
-    result_ : FitResult
-
-    References
-    ----------
-    Hoffmann et al. 2022, *Training Compute-Optimal Large Language Models*, App. D.2.
-    Besiroglu et al. 2024, *Chinchilla Scaling: A replication attempt*.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from analyses.laws import get_form
-    >>> N, D = np.meshgrid([1e8, 4e8, 1.6e9, 6.4e9], [2e9, 8e9, 3.2e10])
-    >>> L = get_form("chinchilla").predict([1.8, 400.0, 2000.0, 0.34, 0.37], N.ravel(),
-    ...                                    D.ravel())
-    >>> est = HuberLBFGS(grid="small").fit(LawBatch.single(L, N=N.ravel(), D=D.ravel()))
-    >>> est.status_.tolist(), bool(est.objective_[0] < 1e-12)
-    (['ok'], True)
-    """
-
-    name = "huber-lbfgs"
-    _parameter_constraints = {
-        "delta": POSITIVE_FLOAT, "grid": GRID, "max_iter": POSITIVE_INT, "seed": SEED,
-        "form": FORM, "ftol": UNIT_FLOAT, "polish": NON_NEGATIVE_INT,
-        "screen": ("None or an int in the range [1, inf)",
-                   lambda v: v is None or POSITIVE_INT[1](v)),
-    }
-
-    def __init__(self, *, delta=1e-3, grid="hoffmann", max_iter=1000, seed=0,
-                 form="chinchilla", ftol=1e-5, polish=8, screen=None):
-        self.delta = delta
-        self.grid = grid
-        self.max_iter = max_iter
-        self.seed = seed
-        self.form = form
-        self.ftol = ftol
-        self.polish = polish
-        self.screen = screen
-
-    def _starts(self, form: Form) -> np.ndarray:
-        from analyses.laws import get_grid
-        from analyses.laws.grids import GRIDS, grid_starts
-        if isinstance(self.grid, str):
-            return grid_starts(get_grid(self.grid), form)
-        if _is_int(self.grid):
-            rng = np.random.default_rng(self.seed)
-            box = GRIDS["hoffmann"]
-            base = np.tile(np.asarray(form.p0, dtype=float), (self.grid, 1))
-            for k, n in enumerate(form.internal_names):
-                if n in box:
-                    base[:, k] = rng.uniform(min(box[n]), max(box[n]), self.grid)
-            return base
-        return grid_starts(np.asarray(self.grid, dtype=float), form)
-
-    def fit(self, batch: LawBatch) -> HuberLBFGS:
-        """Fit every law of ``batch``; returns ``self``."""
-        self._validate()
-        form = self._form()
-        starts = self._starts(form)
-        starts = np.broadcast_to(starts, (batch.n_laws,) + starts.shape)
-        return self._fit_starts(batch, starts, form)
-
-    def _screen(self, form: Form, batch: LawBatch, laws: np.ndarray,
-                starts: np.ndarray) -> np.ndarray:
-        """Indices ``(n, K)`` of the starts each of ``laws`` runs: all of them, or with
-        ``screen`` the ``screen`` with the lowest objective (in their grid order)."""
-        S = starts.shape[1]
-        every = np.broadcast_to(np.arange(S), (laws.size, S))
-        if self.screen is None or self.screen >= S:
-            return every
-        x0 = starts[laws].reshape(laws.size * S, -1)
-        f0 = HuberLog(form, batch, np.repeat(laws, S), self.delta).value(x0, np.arange(len(x0)))
-        f0 = np.where(np.isfinite(f0), f0, np.inf).reshape(laws.size, S)
-        best = np.argsort(f0, axis=1, kind="stable")[:, :self.screen]
-        return np.sort(best, axis=1)
-
-    def _fit_starts(self, batch: LawBatch, starts: np.ndarray, form: Form | None = None):
-        """Fit with per-law internal starts ``(n_laws, n_starts, n_params)``."""
-        self._validate()
-        t0 = time.perf_counter()
-        form = form or self._form()
-        n_laws, S, p = starts.shape
-        lo, hi = form.internal_bounds()
-        theta = np.full((n_laws, p), np.nan)
-        objective = np.full(n_laws, np.nan)
-        status = np.full(n_laws, "too_few_points", dtype=object)
-        n_iter = np.zeros(n_laws, dtype=int)
-        start = np.full(n_laws, -1)
-        start_theta = np.full((n_laws, p), np.nan)
-
-        laws = np.flatnonzero(batch.n_points >= p)
-        if laws.size:
-            L = laws.size
-            kept = self._screen(form, batch, laws, starts)  # (L, K) start indices run
-            K = kept.shape[1]
-            law_of_row = np.repeat(laws, K)
-            x0 = starts[laws[:, None], kept].reshape(L * K, p)
-            r1 = minimize(HuberLog(form, batch, law_of_row, self.delta), x0, lower=lo,
-                          upper=hi, max_iter=self.max_iter, ftol=self.ftol, expand=EXPAND)
-            f1 = np.where(np.isfinite(r1.fun), r1.fun, np.inf).reshape(L, K)
-            rows = _polish_rows(f1, self.polish)
-            law_idx = rows // K
-            if self.polish > 0:
-                r2 = minimize(HuberLog(form, batch, law_of_row[rows], self.delta), r1.x[rows],
-                              lower=lo, upper=hi, max_iter=self.max_iter, ftol=POLISH_FTOL,
-                              gtol=0.0, patience=POLISH_PATIENCE, expand=EXPAND)
-                x2, f2, it2 = r2.x, r2.fun, r1.n_iter[rows] + r2.n_iter
-                # the polish runs without a tolerance: running out of iterations there is not
-                # a failure when phase one had converged
-                st2 = np.where((r2.status == MAX_ITER) & (r1.status[rows] != MAX_ITER),
-                               r1.status[rows], r2.status)
-            else:
-                x2, f2, st2, it2 = r1.x[rows], r1.fun[rows], r1.status[rows], r1.n_iter[rows]
-            # the best polished start of each law (rows are grouped by law, in law order)
-            order = np.lexsort((np.where(np.isfinite(f2), f2, np.inf), law_idx))
-            first = np.r_[True, law_idx[order][1:] != law_idx[order][:-1]]
-            win = order[first]
-            theta[laws] = x2[win]
-            objective[laws] = f2[win]
-            code = st2[win]
-            status[laws] = np.where(code == MAX_ITER, "max_iter", "ok")
-            bad = code == NAN_OBJECTIVE
-            status[laws[bad]] = "nan_objective"
-            theta[laws[bad]] = np.nan
-            objective[laws[bad]] = np.nan
-            n_iter[laws] = it2[win]
-            start[laws] = kept[law_idx[win], rows[win] % K]
-            start_theta[laws] = starts[laws, start[laws]]
-        settings = {
-            "delta": float(self.delta), "max_iter": int(self.max_iter), "seed": int(self.seed),
-            "ftol": float(self.ftol), "polish": int(self.polish), "n_starts": int(S),
-            "screen": None if self.screen is None else int(self.screen),
-            "grid": self.grid if isinstance(self.grid, str | int) else "custom",
-        }
-        self._finish(form, batch, theta, objective, status, n_iter, start, start_theta,
-                     time.perf_counter() - t0, settings)
-        return self
-
-
-def _hitchhiker_chinchilla(X, a, b, e, alpha, beta):
-    """``chinchilla_power_law_fit`` of the Hitchhiker code, same arithmetic and order."""
-    num_params, tokens_seen = X
-    A = np.exp(a)
-    B = np.exp(b)
-    E = np.exp(e)
-    return E + A / num_params ** alpha + B / tokens_seen ** beta
-
-
 class CurveFitHitchhiker(LawEstimator):
     """Least squares on raw loss from one start, the Hitchhiker paper's protocol.
 
@@ -389,10 +152,9 @@ class CurveFitHitchhiker(LawEstimator):
 
     name = "curvefit-hitchhiker"
     _parameter_constraints = {
-        "method": ("one of 'scipy', 'batched'", lambda v: v in ("scipy", "batched")),
+        "method": one_of("scipy", "batched"),
         "max_iter": POSITIVE_INT, "form": FORM,
-        "min_points": ("None or an int in the range [1, inf)",
-                       lambda v: v is None or POSITIVE_INT[1](v)),
+        "min_points": none_or(POSITIVE_INT),
     }
 
     def __init__(self, *, method="scipy", max_iter=200, form="chinchilla", min_points=None):
@@ -421,9 +183,9 @@ class CurveFitHitchhiker(LawEstimator):
         laws = np.flatnonzero(batch.n_points >= fewest)
         if self.method == "scipy":
             for i in laws:
-                theta[i], status[i], n_iter[i] = self._curve_fit(form, batch, i, starts[i])
+                theta[i], status[i], n_iter[i] = curve_fit_law(form, batch, i, starts[i])
         elif laws.size:
-            th, st, it = _batched_lm(form, batch.take(laws), starts[laws], self.max_iter)
+            th, st, it = batched_lm(form, batch.take(laws), starts[laws], self.max_iter)
             theta[laws], status[laws], n_iter[laws] = th, st, it
         objective = np.full(n_laws, np.nan)
         fitted = np.isfinite(theta).all(1)
@@ -440,103 +202,3 @@ class CurveFitHitchhiker(LawEstimator):
                      np.where(status == "too_few_points", -1, 0), starts,
                      time.perf_counter() - t0, settings)
         return self
-
-    @staticmethod
-    def _curve_fit(form: Form, batch: LawBatch, i: int, start: np.ndarray):
-        """One law through ``scipy.optimize.curve_fit``: (theta, status, n_eval)."""
-        import warnings
-
-        from scipy.optimize import OptimizeWarning, curve_fit
-        m = batch.mask[i]
-        X = batch.inputs(form.inputs)[i][m]
-        y = batch.y[i][m]
-        lo, hi = form.internal_bounds()
-        if form.name == "chinchilla":
-            # the released code's function and parameter order (a, b, e, alpha, beta)
-            order = [1, 2, 0, 3, 4]
-            func, xdata = _hitchhiker_chinchilla, (X[:, 0], X[:, 1])
-        else:
-            order = list(range(form.n_params))
-
-            def func(xd, *q):
-                return form.raw_predict(np.asarray(q)[None], xd[None])[0]
-            xdata = X
-        back = np.argsort(order)
-        p0 = start[order]
-        bounds = (lo[order], hi[order])
-        with warnings.catch_warnings(), np.errstate(all="ignore"):
-            warnings.simplefilter("ignore", OptimizeWarning)
-            try:
-                try:
-                    popt, _, info, *_ = curve_fit(func, xdata, y, p0=p0, bounds=bounds,
-                                                  full_output=True)
-                except RuntimeError:
-                    popt, _, info, *_ = curve_fit(func, xdata, y, p0=p0, x_scale=p0,
-                                                  method="dogbox", bounds=bounds,
-                                                  full_output=True)
-            except RuntimeError:
-                return np.full(form.n_params, np.nan), "max_iter", 0
-            except Exception:  # the released code records any other failure as a failed fit
-                return np.full(form.n_params, np.nan), "nan_objective", 0
-        return np.asarray(popt)[back], "ok", int(info.get("nfev", 0))
-
-
-def _batched_lm(form: Form, batch: LawBatch, start: np.ndarray, max_iter: int):
-    """Projected Levenberg-Marquardt for all laws at once (Marquardt's diagonal scaling).
-
-    Returns internal ``theta (n, p)``, statuses and iterations. A step is accepted when it
-    lowers the sum of squares; the damping then shrinks by 3, else grows by 4. A law stops when
-    an accepted step changes the cost by at most 1e-15 relative or the damping exceeds 1e16.
-    """
-    X = batch.inputs(form.inputs)
-    y, mask = batch.y, batch.mask
-    lo, hi = form.internal_bounds()
-    theta = np.clip(start.astype(float), lo, hi)
-    n, p = theta.shape
-
-    def cost(th, rows):
-        with np.errstate(all="ignore"):
-            pred = form.raw_predict(th, X[rows])
-            r = np.where(mask[rows], pred - y[rows], 0.0)
-            c = (r * r).sum(1)  # inf where a trial point overflows: rejected below
-        return np.where(np.isfinite(c), c, np.inf)
-
-    all_rows = np.arange(n)
-    c0 = cost(theta, all_rows)
-    lam = np.full(n, 1e-3)
-    n_iter = np.zeros(n, dtype=int)
-    status = np.where(np.isfinite(c0), "max_iter", "nan_objective").astype(object)
-    active = np.flatnonzero(np.isfinite(c0))
-    cur = c0.copy()
-    for _ in range(max_iter):
-        if not active.size:
-            break
-        r, J = residuals(form, theta[active], X[active], y[active], mask[active])
-        JTJ = np.einsum("bnp,bnq->bpq", J, J)
-        JTr = np.einsum("bnp,bn->bp", J, r)
-        diag = np.maximum(np.einsum("bpp->bp", JTJ), 1e-300)
-        Amat = JTJ + (lam[active, None] * diag)[:, :, None] * np.eye(p)
-        with np.errstate(all="ignore"):
-            try:
-                step = np.linalg.solve(Amat, -JTr[..., None])[..., 0]
-            except np.linalg.LinAlgError:
-                step = np.stack([np.linalg.lstsq(a, -b, rcond=None)[0]
-                                 for a, b in zip(Amat, JTr, strict=True)])
-        trial = np.clip(theta[active] + step, lo, hi)
-        ct = cost(trial, active)
-        better = ct < cur[active]
-        acc = active[better]
-        rel = (cur[acc] - ct[better]) <= 1e-15 * cur[acc]
-        theta[acc] = trial[better]
-        cur[acc] = ct[better]
-        lam[acc] = np.maximum(lam[acc] / 3.0, 1e-12)
-        lam[active[~better]] *= 4.0
-        n_iter[active] += 1
-        done = np.zeros(n, dtype=bool)
-        done[acc[rel]] = True
-        done[active[~better][lam[active[~better]] > 1e16]] = True
-        done[active[np.isfinite(cur[active]) & (cur[active] == 0)]] = True
-        status[done] = "ok"
-        active = active[~done[active]]
-    status[np.flatnonzero(~np.isfinite(cur))] = "nan_objective"
-    return theta, status, n_iter

@@ -9,7 +9,8 @@ iterations cost only what is still running.
 
 The Huber objective of log-sum-exp forms (every huber-lbfgs law of fit-all) has a compiled
 twin of this iteration, ``analyses/laws/_lse_lbfgs.c``: the same steps row by row, over each
-law's own points, 8-10x faster; :func:`minimize` hands such objectives to it.
+law's own points, faster (``benchmarks/bench_choices.py`` measures both); :func:`minimize`
+hands such objectives to it.
 
 The method is L-BFGS (Nocedal & Wright 2006, Alg. 7.4/7.5) with the initial Hessian
 ``gamma I``, ``gamma = s'y / y'y``, and a backtracking Armijo line search with quadratic
@@ -61,9 +62,8 @@ class LBFGSResult:
 def rowdot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Dot products along the last axis, broadcasting.
 
-    ``np.vecdot`` up to 4,096 elements (the screened Chinchilla grid: 58 vs 90 ms), ``einsum``
-    above: vecdot calls BLAS, whose threads on very long vectors (a law of 43k points) doubled
-    the CPU time and made fit-all's largest laws twice as slow.
+    ``np.vecdot`` up to 4,096 elements, ``einsum`` above: vecdot calls BLAS, whose threads slow
+    very long vectors down (a law of 43k points); ``benchmarks/bench_choices.py`` times both.
     """
     if a.shape[-1] <= 4096:
         return np.vecdot(a, b)

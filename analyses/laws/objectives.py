@@ -12,8 +12,6 @@ reparametrisations) are evaluated and minimised by the compiled kernel
 (terms stay far inside float64's range for any sensible law; a term that overflows makes the
 objective infinite and the line search steps back). Other forms go through their Jacobian in
 numpy.
-
-:func:`residuals` gives raw-loss residuals and their Jacobian for least squares.
 """
 
 from __future__ import annotations
@@ -27,7 +25,8 @@ from analyses.laws.forms import Form
 from analyses.laws.lbfgs import LBFGSResult, rowdot
 
 try:
-    from analyses.laws import _lse_lbfgs
+    from analyses.laws._lse_lbfgs import minimize as kernel_minimize
+    from analyses.laws._lse_lbfgs import objective as kernel_objective
 except ImportError as e:  # a source checkout used without installing it
     raise ImportError("analyses.laws._lse_lbfgs is not built: install the project with "
                       "`pip install -e .` (it compiles the kernel; a C compiler is "
@@ -92,8 +91,7 @@ class HuberLog:
 
         def block(sl):
             if self.kernel is not None:
-                _lse_lbfgs.objective(theta[sl], f[sl], g[sl], law[sl], *self.kernel,
-                                    self.delta)
+                kernel_objective(theta[sl], f[sl], g[sl], law[sl], *self.kernel, self.delta)
             else:
                 f[sl], g[sl] = self._numpy(theta[sl], law[sl])
 
@@ -122,8 +120,8 @@ class HuberLog:
                                           "expand", "ftol", "gtol", "xtol", "c1"))
 
         def block(sl):
-            _lse_lbfgs.minimize(x[sl], f[sl], g[sl], n_iter[sl], n_eval[sl], status[sl], lo[sl],
-                               hi[sl], self.law[sl], *self.kernel, self.delta, opts)
+            kernel_minimize(x[sl], f[sl], g[sl], n_iter[sl], n_eval[sl], status[sl], lo[sl],
+                            hi[sl], self.law[sl], *self.kernel, self.delta, opts)
 
         # rows differ in iterations: small blocks keep the threads busy to the end
         self._spread(n, max(1, min(BLOCK // self.points, -(-n // (16 * THREADS)))), block)
@@ -154,11 +152,3 @@ class HuberLog:
             if w is not None:
                 c *= w
             return rowdot(c, r) - 0.5 * rowdot(c, c), np.einsum("bn,bnp->bp", c, J)
-
-
-def residuals(form: Form, theta: np.ndarray, X: np.ndarray, y: np.ndarray, mask: np.ndarray):
-    """Raw-loss residuals ``L_hat - y`` (zero where masked) and their Jacobian ``(b, n, p)``."""
-    with np.errstate(over="ignore", invalid="ignore"):
-        pred, J = form.jacobian(theta, X)
-    r = np.where(mask, pred - y, 0.0)
-    return r, np.where(mask[..., None], J, 0.0)

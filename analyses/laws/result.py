@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
 
+from analyses.laws.registry import get_form
+from warehouse.jsonsafe import finite_or_none
+
 STATUSES = ("ok", "max_iter", "at_bound", "nan_objective", "nan_prediction", "too_few_points")
-
-
-def _num(v) -> float | None:
-    v = float(v)
-    return v if math.isfinite(v) else None
 
 
 @dataclass(frozen=True, eq=False)
@@ -117,8 +114,6 @@ class FitResult:
         >>> round(float(res.predict(7e10, 1.4e12)[0]), 3)
         1.946
         """
-        from analyses.laws import get_form  # the registry imports this module
-
         return get_form(self.form).predict(self.params[law], *inputs)
 
     def _unidentified(self, law: int) -> str | None:
@@ -127,6 +122,10 @@ class FitResult:
     def _identified(self, law: int) -> str:
         why = self._unidentified(law)
         return f"no: {why}" if why else "yes"
+
+    def _by_name(self, values) -> dict[str, float | None]:
+        """``{parameter name: value}``, non-finite values as None."""
+        return {n: finite_or_none(v) for n, v in zip(self.names, values, strict=True)}
 
     def to_rows(self) -> list[dict]:
         """One JSON-able dict per law, the columns of the ``laws`` table.
@@ -143,10 +142,10 @@ class FitResult:
                 "law": self.keys[i] if self.keys is not None else i,
                 "form": self.form,
                 "estimator": self.estimator,
-                "params": {n: _num(v) for n, v in zip(self.names, self.params[i], strict=True)},
+                "params": self._by_name(self.params[i]),
                 "status": self.status[i],
                 "unidentified": self._unidentified(i),
-                "objective": _num(self.objective[i]),
+                "objective": finite_or_none(self.objective[i]),
                 "n_points": int(self.n_points[i]),
                 "n_params": int(self.n_params),
                 "n_iter": int(self.n_iter[i]),
@@ -155,11 +154,9 @@ class FitResult:
                 "settings": dict(self.settings),
             }
             if self.draws is not None:
-                row["bse"] = {n: _num(v) for n, v in zip(self.names, self.bse[i], strict=True)}
-                row["ci_low"] = {n: _num(v) for n, v in zip(self.names, self.ci[i, :, 0],
-                                                            strict=True)}
-                row["ci_high"] = {n: _num(v) for n, v in zip(self.names, self.ci[i, :, 1],
-                                                             strict=True)}
+                row["bse"] = self._by_name(self.bse[i])
+                row["ci_low"] = self._by_name(self.ci[i, :, 0])
+                row["ci_high"] = self._by_name(self.ci[i, :, 1])
                 row["bootstrap_seed"] = self.bootstrap_seed
             rows.append(row)
         return rows

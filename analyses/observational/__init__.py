@@ -6,11 +6,12 @@ places the warehouse's own training runs in the same space.
 
 - :mod:`~analyses.observational.data`: the model x benchmark matrices (the only I/O);
 - :mod:`~analyses.observational.impute`: iterative rank-1 imputation (:class:`RankOneImputer`);
-- :mod:`~analyses.observational.pca`: :class:`PCA` and :class:`CapabilitySpace`;
+- :mod:`~analyses.observational.pca`: :class:`CapabilitySpace` (scikit-learn's PCA);
 - :mod:`~analyses.observational.sigmoid`: :class:`SigmoidRegression`;
 - :mod:`~analyses.observational.equivalent_flops`: f-equivalent FLOPs and family trends;
-- :mod:`~analyses.observational.experiments`: the paper's experiments (:data:`EXPERIMENTS`),
-  splits and baselines;
+- :mod:`~analyses.observational.experiments`: the paper's experiments (:data:`EXPERIMENTS`)
+  and splits; :mod:`~analyses.observational.methods` loads one and fits its three methods
+  (``pc`` and the compute baselines); :mod:`~analyses.observational.results` runs them all;
 - :mod:`~analyses.observational.bootstrap`: bootstrap prediction intervals over models;
 - :mod:`~analyses.observational.space`: the base capability space and checkpoint placement;
 - :mod:`~analyses.observational.figures` and :mod:`~analyses.observational.report`:
@@ -24,14 +25,13 @@ from analyses.observational.experiments import (
     INSTRUCT,
     NONGSM,
     Experiment,
-    ExperimentResult,
     Split,
     experiment_for_target,
     get_experiment,
-    run,
 )
 from analyses.observational.impute import RankOneImputer
-from analyses.observational.pca import PCA, CapabilitySpace
+from analyses.observational.pca import CapabilitySpace
+from analyses.observational.results import ExperimentResult, run
 from analyses.observational.sigmoid import SigmoidParams, SigmoidRegression
 
 __all__ = [
@@ -39,7 +39,6 @@ __all__ = [
     "EXPERIMENTS",
     "INSTRUCT",
     "NONGSM",
-    "PCA",
     "CapabilitySpace",
     "Experiment",
     "ExperimentResult",

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from analyses.observational.experiments import (
+from analyses.observational.methods import (
     ExperimentData,
     MethodFit,
     fit_method,

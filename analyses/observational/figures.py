@@ -13,13 +13,9 @@ import numpy as np
 import polars as pl
 
 from analyses.document import save_figure
-from analyses.observational.experiments import (
-    FLOPS_UNIT,
-    LOG_EPS,
-    SIZE_UNIT,
-    ExperimentResult,
-    MethodFit,
-)
+from analyses.observational.experiments import FLOPS_UNIT, LOG_EPS, SIZE_UNIT
+from analyses.observational.methods import MethodFit
+from analyses.observational.results import ExperimentResult
 from analyses.observational.space import BaseSpace, Placement
 
 TRAIN, TEST = "#2f6db3", "#c8372d"

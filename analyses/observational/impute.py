@@ -27,19 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from warehouse.errors import MetaError
-
-
-class NotFittedError(MetaError, AttributeError):
-    """An estimator used before ``fit``."""
-
-
-def check_fitted(estimator: object, attribute: str) -> None:
-    """Raise scikit-learn's message when ``estimator`` has no ``attribute`` yet."""
-    if not hasattr(estimator, attribute):
-        name = type(estimator).__name__
-        raise NotFittedError(
-            f"This {name} instance is not fitted yet. Call 'fit' before using this estimator."
-        )
+from warehouse.validation import check_fitted, interval, validate
 
 
 @dataclass(frozen=True)
@@ -137,11 +125,7 @@ class RankOneImputer:
         return self._fit_transform(self._validate(X))
 
     def _fit_transform(self, X: np.ndarray) -> np.ndarray:
-        if not (isinstance(self.n_components, int) and 1 <= self.n_components <= X.shape[1]):
-            raise MetaError(
-                "The 'n_components' parameter of RankOneImputer must be an int in the range "
-                f"[1, {X.shape[1]}]. Got {self.n_components!r} instead."
-            )
+        validate(self, {"n_components": interval(int, 1, X.shape[1], closed="both")})
         missing = np.isnan(X)
         empty = np.flatnonzero(missing.all(axis=0))
         if empty.size:
@@ -172,7 +156,7 @@ class RankOneImputer:
     def transform(self, X) -> np.ndarray:
         """Fill the holes of (test) rows with the training fit; observed cells are kept
         (clipped)."""
-        check_fitted(self, "components_")
+        check_fitted(self, "components_", "transform")
         X = self._validate(X)
         if X.shape[1] != self.mean_.size:
             raise MetaError(

@@ -24,13 +24,8 @@ import polars as pl
 
 from analyses.document import Document
 from analyses.observational import data, figures
-from analyses.observational.experiments import (
-    BENCHMARKS,
-    EXPERIMENTS,
-    ExperimentResult,
-    get_experiment,
-    run,
-)
+from analyses.observational.experiments import BENCHMARKS, EXPERIMENTS, get_experiment
+from analyses.observational.results import ExperimentResult, run
 from analyses.observational.space import BaseSpace, Placement, base_space, place_checkpoints
 from warehouse.errors import MetaError
 from warehouse.jsonsafe import dumps

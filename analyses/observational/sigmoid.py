@@ -27,8 +27,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import OptimizeWarning, curve_fit, minimize
 
-from analyses.observational.impute import check_fitted
-from warehouse.errors import MetaError
+from warehouse.errors import MetaError, UnknownName
+from warehouse.validation import POSITIVE_FLOAT, check_fitted, validate
 
 NONLINEARITIES = ("sigmoid", "sigmoid-parametric")
 LOSSES = ("ols", "huber")
@@ -116,17 +116,10 @@ class SigmoidRegression:
 
     def _validate(self) -> None:
         if self.nonlinearity not in NONLINEARITIES:
-            raise MetaError(
-                f"Unknown nonlinearity '{self.nonlinearity}'. Known nonlinearities: "
-                f"{', '.join(NONLINEARITIES)}."
-            )
+            raise UnknownName("nonlinearity", self.nonlinearity, NONLINEARITIES)
         if self.loss not in LOSSES:
-            raise MetaError(f"Unknown loss '{self.loss}'. Known losses: {', '.join(LOSSES)}.")
-        if not (isinstance(self.delta, int | float) and self.delta > 0):
-            raise MetaError(
-                "The 'delta' parameter of SigmoidRegression must be a float in the range "
-                f"(0, inf). Got {self.delta!r} instead."
-            )
+            raise UnknownName("loss", self.loss, LOSSES)
+        validate(self, {"delta": POSITIVE_FLOAT})
 
     def fit(self, x, y) -> SigmoidRegression:
         """Fit on features ``x`` (n, k) and targets ``y`` (n,)."""
@@ -174,7 +167,7 @@ class SigmoidRegression:
                     return np.where(a <= delta, 0.5 * r**2, delta * (a - 0.5 * delta)).sum()
 
                 # The code's bounds are [-inf, inf] for alpha and beta; None means the same to
-                # L-BFGS-B (identical iterates) and is ~10x faster in scipy 1.17.
+                # L-BFGS-B (identical iterates; benchmarks/bench_choices.py times both).
                 method = "L-BFGS-B" if parametric else "BFGS"
                 bounds = [(None, None)] * (p0.size - 1) + [(0.0, self.max_floor)]
                 res = minimize(objective, p0, method=method, bounds=bounds if parametric else None)

@@ -112,7 +112,7 @@ def base_space(con: duckdb.DuckDBPyConnection, *, tags: Sequence[str] = (ANALYSI
         raise MetaError(f"Only {table.height} base models carry the tags {', '.join(tags)}.")
     X = table.select(list(benchmarks)).to_numpy().astype(float)
     space = CapabilitySpace(n_components=len(benchmarks)).fit(X)
-    scores = space.pca_.transform(space.train_filled_)
+    scores = space.project(space.train_filled_)
     pcs = {f"PC-{i + 1}": scores[:, i] for i in range(scores.shape[1])}
     table = table.select("model", "family", "num_params", "tokens", "flops", *benchmarks)
     table = table.with_columns(n_imputed=pl.Series(np.isnan(X).sum(axis=1)), **pcs)

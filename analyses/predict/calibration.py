@@ -36,6 +36,7 @@ from analyses.laws import LawBatch, get_form
 from analyses.predict.design import batch, design, fit_rows
 from analyses.predict.law import LEVELS, estimator, fit_runs
 from warehouse.errors import MetaError
+from warehouse.jsonsafe import finite_or_none
 from warehouse.sql import query
 
 VERSION = 1  # of the method below; bump when a change would change the table
@@ -207,7 +208,7 @@ def errors_for(table: pl.DataFrame, n_sizes: int, scale_up: float, fraction: flo
         "rows": chosen.height, "families": chosen["family"].n_unique(),
         "sources": chosen["source"].n_unique(),
         "n_sizes": [max(2, n - spread), min(SIZES_CAP, n + spread)],
-        "scale_window": float(2 ** window) if np.isfinite(window) else None,
+        "scale_window": finite_or_none(2 ** window),
         "fraction": share,
     }
     return (chosen["error"].to_numpy(), 1.0 / chosen["len"].to_numpy().astype(float),

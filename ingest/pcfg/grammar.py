@@ -30,6 +30,7 @@ from functools import cached_property
 import numpy as np
 
 from warehouse.errors import MetaError
+from warehouse.validation import POSITIVE_INT, SEED, validate
 
 # The paper's six grammars, in order of rising compressibility H (methods/gzip_pcfg.md §2.2):
 # the gzip medians of its 100M-token corpora were 0.11, 0.22, 0.35, 0.42, 0.51 and 0.61.
@@ -83,14 +84,8 @@ class GrammarSpec:
     seed: int = 0
 
     def __post_init__(self):
-        for field in ("n_nonterminals", "n_terminals", "max_options", "max_length"):
-            value = getattr(self, field)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise MetaError(f"The {field!r} of a grammar must be an int in the range "
-                                f"[1, inf). Got {value!r} instead.")
-        if not isinstance(self.seed, int) or self.seed < 0:
-            raise MetaError(f"The 'seed' of a grammar must be an int in the range [0, inf). "
-                            f"Got {self.seed!r} instead.")
+        validate(self, {"n_nonterminals": POSITIVE_INT, "n_terminals": POSITIVE_INT,
+                        "max_options": POSITIVE_INT, "max_length": POSITIVE_INT, "seed": SEED})
 
     @classmethod
     def parse(cls, text: str, seed: int = 0) -> GrammarSpec:

@@ -9,12 +9,10 @@ files. A grid is resumable: runs already in the file are skipped.
 Presets are Python constants:
 
 - :data:`PCFG_GRID_CPU`: 4 grammars × 4 sizes × 4 budgets = 64 runs (131K-1.05M tokens,
-  3K-620K parameters), under 20 minutes on 2 cores as two worker processes of one thread each
-  (17.7 min measured on a shared machine);
+  3K-620K parameters), for 2 cores as two worker processes of one thread each;
 - :data:`PCFG_GRID_GPU`: the paper's grid, 6 grammars × 6 sizes × 6 budgets (100K-100M tokens)
-  with its optimizer and schedule (TF32 matmuls), for one GPU: about 20 hours on an H100 by
-  the measured per-size rates, 14 of them for the 1.4B size, whose runs go one at a time.
-  Worker processes share the GPU (``jobs`` ~12, best under MPS); corpora reach them as
+  with its optimizer and schedule (TF32 matmuls), for one GPU; the 1.4B size's runs go one at
+  a time. Worker processes share the GPU (``jobs`` ~12, best under MPS); corpora reach them as
   memory-mapped ``.npy`` files;
 - :data:`PCFG_GRID_TINY`: 2 grammars × 2 sizes × 2 budgets for CI (seconds).
 
@@ -197,7 +195,7 @@ def _non_embedding_params(cfg) -> int:
 def _estimated_seconds(cfg) -> float:
     """Wall time of a run alone on an H100 with CUDA graphs, to order runs: per step 1 ms per
     layer (its ~200 small kernels) plus the step's FLOPs (6 · non-embedding N · tokens) at
-    160 TFLOP/s (TF32): within 30% of benchmarks/bench_train.py's rates for the six sizes.
+    160 TFLOP/s (TF32), constants set from benchmarks/bench_train.py's rates for the six sizes.
     """
     n = _non_embedding_params(cfg)
     return cfg.steps * (1e-3 * cfg.n_layer + 6 * n * cfg.batch_rows * ROW_TOKENS / 1.6e14)

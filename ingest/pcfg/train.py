@@ -1,3 +1,5 @@
+# Over 400 lines on purpose: one run's whole training (config, schedule, step, evaluation,
+# loop, checkpoint) reads top to bottom in one file, as nanoGPT's train.py (STYLE.md, 23).
 """Training one small LM on a packed PCFG corpus (after nanoGPT's train.py, as a function).
 
 One run = one model size × one token budget, trained for one epoch over a prefix of the corpus
@@ -32,6 +34,10 @@ import torch
 from ingest.pcfg.model import LlamaLM, ModelConfig
 from ingest.pcfg.sample import Corpus
 from warehouse.errors import MetaError, UnknownName
+from warehouse.validation import POSITIVE_FLOAT, POSITIVE_INT, validate
+
+SCHEDULES = ("cosine", "constant")
+MATMUL_PRECISIONS = ("highest", "high", "medium")
 
 
 @dataclass(frozen=True)
@@ -95,24 +101,16 @@ class TrainConfig:
     out_dir: str | None = None
 
     def __post_init__(self):
-        for name in ("n_layer", "n_head", "n_embd", "train_rows", "val_rows", "batch_rows",
-                     "threads"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or value < 1:
-                raise MetaError(f"The {name!r} parameter of TrainConfig must be an int in the "
-                                f"range [1, inf). Got {value!r} instead.")
+        validate(self, {name: POSITIVE_INT for name in (
+            "n_layer", "n_head", "n_embd", "train_rows", "val_rows", "batch_rows", "threads")}
+            | {"lr": POSITIVE_FLOAT})
         if self.n_embd % self.n_head:
             raise MetaError(f"n_embd ({self.n_embd}) must be divisible by n_head "
                             f"({self.n_head}).")
-        if self.matmul_precision not in ("highest", "high", "medium"):
-            raise MetaError(f"Unknown matmul_precision '{self.matmul_precision}'. Known: high, "
-                            f"highest, medium.")
-        if self.schedule not in ("cosine", "constant"):
-            raise MetaError(f"Unknown schedule '{self.schedule}'. Known schedules: constant, "
-                            f"cosine.")
-        if not (math.isfinite(self.lr) and self.lr > 0):
-            raise MetaError(f"The 'lr' parameter of TrainConfig must be a float in the range "
-                            f"(0, inf). Got {self.lr!r} instead.")
+        if self.matmul_precision not in MATMUL_PRECISIONS:
+            raise UnknownName("matmul_precision", self.matmul_precision, MATMUL_PRECISIONS)
+        if self.schedule not in SCHEDULES:
+            raise UnknownName("schedule", self.schedule, SCHEDULES)
 
     @property
     def steps(self) -> int:

@@ -13,7 +13,8 @@ Modules, in the order data flows through them:
 - ``load``: the source's fingerprint, the plan (``--dry-run``) and the one-transaction write.
 """
 
-from ingest.runs.build import Plan, RunsOptions
+from ingest.runs.build import Plan
 from ingest.runs.load import RunsResult, ingest_runs, plan_runs
+from ingest.runs.options import RunsOptions
 
 __all__ = ["Plan", "RunsOptions", "RunsResult", "ingest_runs", "plan_runs"]

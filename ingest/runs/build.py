@@ -12,7 +12,6 @@ Rows that repeat a checkpoint with the same values are dropped; different values
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import polars as pl
 
@@ -20,43 +19,11 @@ from ingest.base import metric_kind
 from ingest.normalize import DOMAINS
 from ingest.runs.columns import show
 from ingest.runs.mapping import Mapping
+from ingest.runs.options import RunsOptions
 from ingest.runs.prepare import FI, HP_SCHEMA, RID, C, F, FileReport, L, M, P, Prepared, R, S, T, V
 from ingest.runs.problems import Problems
 from ingest.runs.tables import TK, G, checkpoint_key, derive_tables
 from warehouse.errors import MetaError
-
-
-@dataclass(frozen=True)
-class RunsOptions:
-    """How to read a user's run files (the options of ``meta ingest runs``).
-
-    Attributes
-    ----------
-    family : str
-        The family the runs form; the source is ``runs:<family>``.
-    maps : tuple of str, default=()
-        ``FIELD=COLUMN`` pairs (``--map``).
-    mapping : Path or None, default=None
-        A TOML mapping file (``--mapping``).
-    run_by : tuple of str, default=()
-        Columns whose values together name a run (``--run-by``).
-    target : str or None, default=None
-        The run the studies should predict (``--target``); None: their default rule.
-    in_aggregate : bool, default=False
-        Count the family in the paper's macro averages (``--in-aggregate``).
-    """
-
-    family: str
-    maps: tuple[str, ...] = ()
-    mapping: Path | None = None
-    run_by: tuple[str, ...] = ()
-    target: str | None = None
-    in_aggregate: bool = False
-
-    @property
-    def source(self) -> str:
-        """The source name: ``runs:<family>``."""
-        return f"runs:{self.family}"
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,9 @@ import duckdb
 import polars as pl
 
 import warehouse
-from ingest.runs.build import Plan, RunsOptions, build
+from ingest.runs.build import Plan, build
 from ingest.runs.mapping import load_mapping, parse_maps
+from ingest.runs.options import RunsOptions
 from ingest.runs.prepare import prepare
 from ingest.runs.problems import Problems
 from ingest.runs.reading import read_table

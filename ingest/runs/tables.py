@@ -9,16 +9,12 @@ averages unless asked (``in_aggregate``).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import polars as pl
 
 from ingest.base import metric_kind
 from ingest.normalize import checkpoint_ids
+from ingest.runs.options import RunsOptions
 from ingest.runs.prepare import F, M, R, S, T, V
-
-if TYPE_CHECKING:
-    from ingest.runs.build import RunsOptions
 
 MODEL_TYPE = "user"
 G, TK = "@gid", "@tk"  # a run's number over all files; tokens as a checkpoint key

@@ -110,13 +110,14 @@ def fit(ctx, target, experiment, cutoff_flops, n_components, y_range, n_bootstra
         meta obs fit --experiment agents/agentbench --bootstrap 200
     """
     from analyses.observational import experiments as ex
+    from analyses.observational.results import run
 
     if (target is None) == (experiment is None):
         raise click.UsageError("Give exactly one of --target and --experiment.")
     con = open_warehouse(ctx, warehouse_path, read_only=True)
     exp = (ex.get_experiment(experiment) if experiment else
            ex.experiment_for_target(con, target, y_range=tuple(y_range) if y_range else None))
-    result = ex.run(con, exp, cutoff_flops=cutoff_flops, n_components=n_components,
+    result = run(con, exp, cutoff_flops=cutoff_flops, n_components=n_components,
                     n_bootstrap=n_bootstrap, seed=seed)
     if as_json:
         emit_json(result.to_dict())

@@ -164,7 +164,7 @@ def test_pca_recovers_a_known_rank():
     rng = np.random.default_rng(3)
     x = rng.normal(size=(40, 2)) @ rng.normal(size=(2, 5)) + np.array([6, 7, 0.5, 0.3, 0.3])
     p = pca.fit_pca(x)
-    assert p.cumulative(2) == pytest.approx(1.0, abs=1e-12)
+    assert pca.cumulative(p, 2) == pytest.approx(1.0, abs=1e-12)
     assert p.explained_variance_ratio_[2:].sum() < 1e-12
     np.testing.assert_allclose(p.mean_, x.mean(axis=0))
     # sklearn's sign convention: each component's largest loading is positive
@@ -209,7 +209,7 @@ def test_pca_over_warehouse_laws_takes_one_full_law_per_family(db):
     used = pca.law_params(db, tables.CURVEFIT, sel=ALL)
     assert sorted(used["law_id"]) == [f"F{i}-full" for i in range(6)]  # E = 0 has no log
     p, _ = pca.param_pca(db, tables.CURVEFIT, sel=ALL)
-    assert p.cumulative(2) == pytest.approx(1.0)
+    assert pca.cumulative(p, 2) == pytest.approx(1.0)
     ex = pca.explained(db, (tables.CURVEFIT,), sel=ALL)
     assert set(ex["selection"]) == {"full", "all"}
     assert ex.filter(pl.col("selection") == "all")["n_laws"][0] == 12

@@ -342,12 +342,12 @@ def pca_components(con, *, sel: Selection = Selection()) -> Claim:
         return Claim("pca", text, "99.49%", "n/a", NOT_MEASURABLE,
                      f"Only {df.height} per-family laws have finite log-parameters.")
     fit = pca.fit_pca(df.select(pca.PARAMS).to_numpy())
-    cum = fit.cumulative(3)
+    cum = pca.cumulative(fit, 3)
     parts = []
     for est, which in ((HUBER, "full"), (CURVEFIT, "all")):
         other = pca.law_params(con, est, selection=which, sel=sel)
         if other.height >= 4:
-            c = pca.fit_pca(other.select(pca.PARAMS).to_numpy()).cumulative(3)
+            c = pca.cumulative(pca.fit_pca(other.select(pca.PARAMS).to_numpy()), 3)
             label = "the huber-lbfgs per-family laws" if which == "full" else (
                 f"all {other.height} num-models laws")
             parts.append(f"{_pct(c, 2)} for {label}")

@@ -6,9 +6,8 @@ whole runs (the released code's ``opts_explained``: per scaled family, the row w
 largest number of training models and the largest p), centred but not scaled, and reports
 that 3 components explain 99.49% of the variance.
 
-Here the same PCA is a numpy SVD with the sign convention of scikit-learn's ``PCA`` (>= 1.5:
-``svd_flip(U, Vt, u_based_decision=False)``, the largest loading of each component
-positive), so no scikit-learn is needed.
+Here the same PCA is scikit-learn's (``svd_solver="full"``; the largest loading of each
+component positive).
 
 References
 ----------
@@ -18,10 +17,9 @@ IBM/ColPret ``fitting_funcs.py``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import polars as pl
+from sklearn.decomposition import PCA
 
 from analyses.hitchhiker.paper import PAPER_FAMILIES
 from analyses.hitchhiker.tables import Selection
@@ -53,67 +51,8 @@ ORDER BY l.family, k, fraction
 """
 
 
-def svd_flip(u: np.ndarray, vt: np.ndarray, *, u_based_decision: bool = True):
-    """Signs of an SVD made deterministic, as ``sklearn.utils.extmath.svd_flip``.
-
-    With ``u_based_decision`` the entry of largest absolute value of each column of ``u`` is
-    made positive; otherwise that of each row of ``vt``. ``u @ diag(s) @ vt`` is unchanged.
-
-    Examples
-    --------
-    >>> u, vt = svd_flip(np.array([[-2.0], [1.0]]), np.array([[1.0, -3.0]]))
-    >>> u.ravel().tolist(), vt.ravel().tolist()
-    ([2.0, -1.0], [-1.0, 3.0])
-    >>> u, vt = svd_flip(np.array([[-2.0], [1.0]]), np.array([[1.0, -3.0]]),
-    ...                  u_based_decision=False)
-    >>> u.ravel().tolist(), vt.ravel().tolist()
-    ([2.0, -1.0], [-1.0, 3.0])
-    """
-    if u_based_decision:
-        rows = np.argmax(np.abs(u), axis=0)
-        signs = np.sign(u[rows, np.arange(u.shape[1])])
-    else:
-        cols = np.argmax(np.abs(vt), axis=1)
-        signs = np.sign(vt[np.arange(vt.shape[0]), cols])
-    signs[signs == 0] = 1.0
-    return u * signs, vt * signs[:, None]
-
-
-@dataclass(frozen=True)
-class ParamPCA:
-    """A fitted PCA of law parameters.
-
-    Attributes
-    ----------
-    components_ : ndarray of shape (n_components, n_features)
-        Principal axes, largest variance first; the largest loading of each is positive.
-    explained_variance_ : ndarray of shape (n_components,)
-        Variance along each axis (``s**2 / (n_samples - 1)``).
-    explained_variance_ratio_ : ndarray of shape (n_components,)
-        Share of the total variance along each axis.
-    singular_values_ : ndarray of shape (n_components,)
-    mean_ : ndarray of shape (n_features,)
-    n_samples_ : int
-    """
-
-    components_: np.ndarray
-    explained_variance_: np.ndarray
-    explained_variance_ratio_: np.ndarray
-    singular_values_: np.ndarray
-    mean_: np.ndarray
-    n_samples_: int
-
-    def transform(self, x: np.ndarray) -> np.ndarray:
-        """Coordinates of ``x`` (n, n_features) on the components."""
-        return (np.asarray(x, dtype=float) - self.mean_) @ self.components_.T
-
-    def cumulative(self, k: int) -> float:
-        """Share of the variance explained by the first ``k`` components."""
-        return float(self.explained_variance_ratio_[:k].sum())
-
-
-def fit_pca(x: np.ndarray) -> ParamPCA:
-    """PCA of the rows of ``x`` (centred, not scaled) by SVD.
+def fit_pca(x: np.ndarray) -> PCA:
+    """scikit-learn's PCA of the rows of ``x``, centred, not scaled, every component kept.
 
     Parameters
     ----------
@@ -122,14 +61,15 @@ def fit_pca(x: np.ndarray) -> ParamPCA:
 
     Returns
     -------
-    ParamPCA
+    sklearn.decomposition.PCA
+        Fitted with ``svd_solver="full"`` (so the largest loading of each component is
+        positive, ``svd_flip(u_based_decision=False)``).
 
     Examples
     --------
     >>> rng = np.random.default_rng(0)
     >>> x = rng.normal(size=(50, 2)) @ rng.normal(size=(2, 5))  # rank 2
-    >>> p = fit_pca(x)
-    >>> round(p.cumulative(2), 10)
+    >>> round(cumulative(fit_pca(x), 2), 10)
     1.0
     """
     x = np.asarray(x, dtype=float)
@@ -137,13 +77,12 @@ def fit_pca(x: np.ndarray) -> ParamPCA:
         raise ValueError(f"PCA needs a 2-d array with at least 2 rows; got shape {x.shape}.")
     if not np.isfinite(x).all():
         raise ValueError("PCA needs finite values; drop rows with NaN or infinite entries.")
-    mean = x.mean(axis=0)
-    u, s, vt = np.linalg.svd(x - mean, full_matrices=False)
-    u, vt = svd_flip(u, vt, u_based_decision=False)
-    var = s**2 / (x.shape[0] - 1)
-    total = var.sum()
-    ratio = var / total if total > 0 else np.full_like(var, np.nan)
-    return ParamPCA(vt, var, ratio, s, mean, x.shape[0])
+    return PCA(min(x.shape), svd_solver="full").fit(x)
+
+
+def cumulative(fit: PCA, k: int) -> float:
+    """Share of the variance explained by the first ``k`` components."""
+    return float(fit.explained_variance_ratio_[:k].sum())
 
 
 def law_params(
@@ -186,7 +125,7 @@ def law_params(
 
 
 def param_pca(con, estimator: str, *, selection: str = "full",
-              sel: Selection = Selection()) -> tuple[ParamPCA, pl.DataFrame]:
+              sel: Selection = Selection()) -> tuple[PCA, pl.DataFrame]:
     """The PCA of :func:`law_params` and the laws it ran on."""
     df = law_params(con, estimator, selection=selection, sel=sel)
     return fit_pca(df.select(PARAMS).to_numpy()), df
@@ -220,7 +159,7 @@ def explained(con, estimators: tuple[str, ...], selections=SELECTIONS, *,
     return pl.DataFrame(rows, schema=schema)
 
 
-def loadings(pca: ParamPCA, k: int = 3) -> pl.DataFrame:
+def loadings(pca: PCA, k: int = 3) -> pl.DataFrame:
     """The first ``k`` components as rows over (a, b, e, alpha, beta)."""
     k = min(k, pca.components_.shape[0])
     return pl.DataFrame(

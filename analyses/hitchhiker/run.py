@@ -29,6 +29,7 @@ from analyses.laws.identify import FITTED, base_params, failures, unidentified
 from warehouse import identity
 from warehouse.families import require_families
 from warehouse.identity import POINT_COLUMNS, data_hash, family_points
+from warehouse.jsonsafe import finite_or_none
 from warehouse.laws import (
     delete_orphans,
     law_ids,
@@ -207,22 +208,12 @@ def fit_specs(items: Sequence[Pending]) -> Fitted:
             "form": form,
             "estimator": estimator,
             "settings": json.dumps(settings, sort_keys=True),
-            "params": [
-                dict(
-                    zip(
-                        CHINCHILLA,
-                        (None if not np.isfinite(v) else float(v) for v in row),
-                        strict=True,
-                    )
-                )
-                if np.isfinite(row).all()
-                else None
-                for row in params
-            ],
+            "params": [dict(zip(CHINCHILLA, map(float, row), strict=True))
+                       if np.isfinite(row).all() else None for row in params],
             "train_spec": [s.spec for s in specs],
             "status": status.astype(str).tolist(),
             "unidentified": unidentified,
-            "objective": [None if not np.isfinite(v) else float(v) for v in objective],
+            "objective": [finite_or_none(v) for v in objective],
             "n_points": [int(s.train.size) for s in specs],
             "train_flops": [float(s.family.column("flops", s.train).sum()) for s in specs],
             "data_hash": [p.spec.family.data_hash for p in items],

@@ -332,3 +332,15 @@ def test_pythia_v0_batch_halves_the_tokens_of_the_flagged_runs_only():
     assert np.allclose(after.filter(v0)["tokens"], before.filter(v0)["tokens"] / 2)
     assert after.filter(~v0).equals(before.filter(~v0))
     assert after.drop("tokens").equals(before.drop("tokens"))
+
+
+def test_every_run_studies_the_whole_sweep_under_its_convention_only(fitted):
+    con, _, _ = fitted
+    rows = sweep()
+    best = Family("f", rows, "h")
+    every = Family("f", rows, "h", runs="all", conventions=frozenset({"every-run"}))
+    assert len(best.model_ids) == 4 and len(every.model_ids) == 8
+    # load_families gives the set's families runs="all", and only under every-run
+    for name, runs in (("corrected", "best"), ("corrected+every-run", "all"),
+                       ("corrected+opt-perplexity", "best")):
+        assert {f.runs for f in run.load_families(con, conventions=name)} == {runs}

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 import warehouse
-from analyses.hitchhiker import claims, pca, tables
+from analyses.hitchhiker import aggregate, claims, pca, tables
 from analyses.hitchhiker.report import write_report
 from analyses.hitchhiker.run import fit_all
 from analyses.hitchhiker.studies import STUDIES
@@ -129,22 +129,22 @@ def test_macro_heatmap_without_fill_and_as_released(hand):
 def test_fill_empty_rules():
     c = pl.DataFrame({"f": ["x"] * 5, "fraction": [0.1, 0.2, 0.3, 0.4, 0.5],
                       "are": [None, 0.2, None, None, None]})
-    linear = tables.fill_empty(c, by=["f"])
+    linear = aggregate.fill_empty(c, by=["f"])
     assert linear["are"].to_list() == [0.2, 0.2, None, None, None]  # nothing after: empty
     assert linear["filled"].to_list() == [True, False, False, False, False]
     c = c.with_columns(are=pl.Series([0.5, None, None, 0.2, None]))
-    assert tables.fill_empty(c, by=["f"])["are"].to_list()[:4] == pytest.approx(
+    assert aggregate.fill_empty(c, by=["f"])["are"].to_list()[:4] == pytest.approx(
         [0.5, 0.4, 0.3, 0.2])
-    assert tables.fill_empty(c, by=["f"], how="released")["are"].to_list()[1] is None
+    assert aggregate.fill_empty(c, by=["f"], how="released")["are"].to_list()[1] is None
     with pytest.raises(ValueError, match="Unknown fill 'spline'"):
-        tables.fill_empty(c, by=["f"], how="spline")
+        aggregate.fill_empty(c, by=["f"], how="spline")
 
 
 def test_best_are_and_full_data(hand):
     best = tables.best_are(hand, tables.CURVEFIT, sel=ALL)
     assert dict(zip(best["family"], best["are"], strict=True)) == pytest.approx(
         {"A": 0.05, "B": 0.2, "C": 5.0, "D": 0.3})
-    full = tables.full_data(tables.laws(hand, "num-models"))
+    full = aggregate.full_data(tables.laws(hand, "num-models"))
     assert full.filter(pl.col("family") == "A")["law_id"][0] == "a5"  # most models
 
 

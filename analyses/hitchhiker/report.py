@@ -5,6 +5,11 @@
 from measured numbers; where the warehouse disagrees with the paper, the claim's reason says so
 and why (:mod:`analyses.hitchhiker.claims`).
 
+The file stays whole (about 650 lines): one class writes one document, a short method per
+section in reading order over shared figure and table helpers; the sections on the paper's
+data conventions are apart (:mod:`analyses.hitchhiker.report_conventions`), and every number
+comes from :mod:`~analyses.hitchhiker.tables` and :mod:`~analyses.hitchhiker.claims`.
+
 References
 ----------
 Choshen, Zhang & Andreas (2024), "A Hitchhiker's Guide to Scaling Law Estimation".
@@ -19,7 +24,7 @@ import numpy as np
 import polars as pl
 
 from analyses.document import Document, percent
-from analyses.hitchhiker import claims, figures, pca, report_conventions, tables
+from analyses.hitchhiker import aggregate, claims, figures, pca, report_conventions, tables
 from analyses.hitchhiker.tables import BASELINES, CURVEFIT, ESTIMATORS, HUBER, Selection
 from warehouse.errors import MetaError
 from warehouse.sql import one
@@ -270,7 +275,7 @@ class _Report:
                 f"**{head}:** with all smaller models and whole runs, the fitted law beats both "
                 f"no-fit baselines in {wins} of {both.height} families."
             )
-        full = tables.full_data(tables.laws(self.con, "num-models")).filter(
+        full = aggregate.full_data(tables.laws(self.con, "num-models")).filter(
             pl.col("in_aggregate")
         ).pivot(on="estimator", index="family", values="are").drop_nulls()
         if full.height and HUBER in full.columns and CURVEFIT in full.columns:
@@ -298,12 +303,12 @@ class _Report:
         heat = self.heat[estimator]
         if heat.is_empty():
             return None
-        return tables.by_fraction(heat).drop_nulls("are")
+        return aggregate.by_fraction(heat).drop_nulls("are")
 
     def _cut_macro(self, estimator: str) -> dict | None:
         parts = []
         for study in ("num-models", "num-models-nocut"):
-            df = tables.full_data(tables.laws(self.con, study, estimator))
+            df = aggregate.full_data(tables.laws(self.con, study, estimator))
             parts.append(df.filter(pl.col("in_aggregate")).select(
                 "family", pl.col("are").alias(study)))
         both = parts[0].join(parts[1], on="family").drop_nulls()
@@ -342,7 +347,7 @@ class _Report:
         )
         panels = [(f"{e} (macro average)", self.heat[e]) for e in ESTIMATORS]
         path = figures.heatmaps(panels, self.fig("macro_num-models"), row="bin", col="fraction",
-                                row_label=tables.bin_label)
+                                row_label=aggregate.bin_label)
         self.add_figure(path, "ARE (%) by number of training models and share of training, "
                               "averaged over families; colour scale 0-35% as in the paper.")
         for e in ESTIMATORS:
@@ -538,13 +543,13 @@ class _Report:
         for e in ESTIMATORS:
             w = tables.windows(self.con, e)
             if w.height:
-                order = {s: i for i, s in enumerate(tables.SCALE_LABELS)}
+                order = {s: i for i, s in enumerate(aggregate.SCALE_LABELS)}
                 panels.append((e, w.with_columns(
                     row=pl.col("scale").replace_strict(order, return_dtype=pl.Int32))))
         if panels:
             path = figures.heatmaps(panels, self.fig("windows"), row="row", col="fraction",
                                     ylabel="scale-up", row_label=lambda i:
-                                    tables.SCALE_LABELS[i])
+                                    aggregate.SCALE_LABELS[i])
             self.add_figure(path, "ARE (%) by scale-up and share of training (macro average).")
             d.table(self._wide(panels[0][1], "scale", "fraction", "scale-up"),
                     are=self._are_cols(panels[0][1], "fraction"))
@@ -558,7 +563,7 @@ class _Report:
         panels = [(e, s) for e, s in panels if s.height]
         if panels:
             path = figures.heatmaps(panels, self.fig("suffix"), row="bin", col="suffix",
-                                    row_label=tables.bin_label,
+                                    row_label=aggregate.bin_label,
                                     xlabel="start of the window (m)")
             self.add_figure(path, "ARE (%) of suffix-only fits by number of models and m.")
             d.table(self._wide(panels[0][1], "label", "suffix", "training models"),
@@ -571,7 +576,7 @@ class _Report:
         panels = [(e, s) for e, s in panels if s.height]
         if not panels:
             return
-        p = tables.by_fraction(panels[0][1]).drop_nulls("are")
+        p = aggregate.by_fraction(panels[0][1]).drop_nulls("are")
         med = tables.laws(self.con, "scale-down", CURVEFIT).group_by("fraction").agg(
             pl.col("are").median()).sort("fraction")
         d.paragraph(
@@ -583,7 +588,7 @@ class _Report:
                         for r in med.iter_rows(named=True)) + "."
         )
         path = figures.heatmaps(panels, self.fig("scale_down"), row="bin", col="fraction",
-                                row_label=tables.bin_label)
+                                row_label=aggregate.bin_label)
         self.add_figure(path, "ARE (%) predicting the smallest model (macro average).")
         if p.height:
             d.table(self._wide(panels[0][1], "label", "fraction", "training models"),

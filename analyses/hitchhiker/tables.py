@@ -4,11 +4,10 @@ Each function takes a connection and returns a small polars frame; none writes. 
 fraction (0.04 is 4%); a law whose fit failed, or that had no training point, has a null ARE
 and counts as an empty cell, as the white cells of the paper's figures.
 
-Aggregation follows the released code (IBM/ColPret ``util/fit_utils.aggregate_hist``):
-the number of training models is binned 2, 3, ..., 7, 8+; ARE is averaged per (family, bin,
-p) and then over families (a macro average), leaving out the families with
-``families.in_aggregate`` false (names with "interv", "5sh" or "v0"). Empty cells of a family
-are interpolated along p before the family average (:func:`fill_empty`).
+Aggregation follows the released code (:mod:`analyses.hitchhiker.aggregate`): binned
+number of models, per-family cells filled along p, then a macro average over the families
+that enter averages (:class:`Selection`: the paper's families by default, and only those
+with ``families.in_aggregate``, i.e. names without "interv", "5sh" or "v0").
 
 References
 ----------
@@ -23,6 +22,16 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
+from analyses.hitchhiker.aggregate import (
+    SCALE_LABELS,
+    bin_label,
+    cell_means,
+    fill_empty,
+    full_data,
+    macro,
+    model_bin,
+    scale_up_bin,
+)
 from analyses.hitchhiker.conventions import DEFAULT, get_set
 from analyses.hitchhiker.paper import PAPER_FAMILIES, WITHIN, model_type, paper_heatmaps
 from warehouse.sql import query
@@ -31,10 +40,6 @@ CURVEFIT = "curvefit-hitchhiker"
 HUBER = "huber-lbfgs"
 ESTIMATORS = (CURVEFIT, HUBER)
 BASELINES = ("best-seen", "most-trained")
-TOP_BIN = 8  # the last bin of the number of models holds 8 and more
-FILLS = ("linear", "released", "none")
-SCALE_BINS = (2.0, 4.0, 8.0, 16.0, 32.0)  # upper edges of the scale-up bins (right-closed)
-SCALE_LABELS = ("1-2x", "4x", "8x", "16x", "32x", "32+x")
 
 @dataclass(frozen=True)
 class Selection:
@@ -119,16 +124,6 @@ def laws(con, study: str, estimator: str | None = None, *,
     return df.with_columns(are=pl.when(pl.col("n_test") > 0).then(pl.col("are")))
 
 
-def model_bin(n_models: pl.Expr) -> pl.Expr:
-    """The paper's bins of the number of models: 2, 3, ..., 7, then 8 for "8+"."""
-    return pl.min_horizontal(n_models, pl.lit(TOP_BIN)).cast(pl.Int32)
-
-
-def bin_label(b: int) -> str:
-    """``"8+"`` for the top bin, else the number."""
-    return f"{TOP_BIN}+" if b >= TOP_BIN else str(b)
-
-
 def family_cells(
     con, study: str, estimator: str, *, index: str = "n_models", column: str = "fraction",
     sel: Selection = Selection(),
@@ -141,111 +136,7 @@ def family_cells(
         ``family, in_aggregate, <index>, <column>, are, n_laws, n_scored``.
     """
     df = laws(con, study, estimator, sel=sel)
-    return _cells(df, ["family", "in_aggregate", index], column)
-
-
-def _cells(df: pl.DataFrame, keys: list[str], column: str) -> pl.DataFrame:
-    return (
-        df.filter(pl.col(column).is_not_null())
-        .group_by(*keys, column)
-        .agg(are=pl.col("are").mean(), n_laws=pl.len(), n_scored=pl.col("are").count(),
-             n_unidentified=(pl.col("are").is_not_null()
-                             & pl.col("unidentified").is_not_null()).sum())
-        .sort(*keys, column)
-    )
-
-
-def fill_empty(
-    cells: pl.DataFrame, *, by: list[str], column: str = "fraction", how: str = "linear"
-) -> pl.DataFrame:
-    """Fill empty (null-ARE) cells along ``column`` within each ``by`` group.
-
-    ``how="linear"`` does what ``fill_nas`` in the released code means to do: a cell between
-    two scored cells of its row gets their linear interpolation (by position among the
-    sorted values of ``column``); a cell with scored cells only after it gets the nearest
-    one; a cell with none after it stays empty. ``how="released"`` does what that code
-    actually does: its guard ``replace_with_idx_after not in column_vals`` compares a
-    position with the values of p, so only the first column (p = 0.1) is ever filled, from
-    the second. ``how="none"`` leaves cells as they are.
-
-    Parameters
-    ----------
-    cells : pl.DataFrame
-        Holds ``by``, ``column`` and ``are``.
-    by : list of str
-        The row of a heatmap, e.g. ``["family", "bin"]``.
-    column : str, default="fraction"
-    how : {"linear", "released", "none"}, default="linear"
-
-    Returns
-    -------
-    pl.DataFrame
-        ``cells`` with ``are`` filled and a boolean ``filled`` column.
-
-    Examples
-    --------
-    >>> c = pl.DataFrame({"f": ["a"] * 4, "fraction": [0.1, 0.2, 0.3, 0.4],
-    ...                   "are": [None, 0.2, None, 0.4]})
-    >>> fill_empty(c, by=["f"])["are"].to_list()
-    [0.2, 0.2, 0.30000000000000004, 0.4]
-    """
-    if how not in FILLS:
-        raise ValueError(f"Unknown fill {how!r}. Known fills: {', '.join(FILLS)}.")
-    positions = {v: i for i, v in enumerate(sorted(cells[column].unique().drop_nulls()))}
-    out = []
-    for _, part in cells.sort(column).group_by(by, maintain_order=True):
-        raw = part["are"].cast(pl.Float64).fill_null(np.nan).to_numpy()
-        pos = np.array([positions[v] for v in part[column]], dtype=float)
-        new = _fill(raw, pos, how)
-        out.append(part.with_columns(
-            are=pl.Series(new), filled=pl.Series(np.isnan(raw) & ~np.isnan(new))
-        ))
-    if not out:
-        return cells.with_columns(filled=pl.lit(False))
-    return pl.concat(out).with_columns(are=pl.col("are").fill_nan(None))
-
-
-def _fill(are: np.ndarray, pos: np.ndarray, how: str) -> np.ndarray:
-    """Fill the NaNs of one heatmap row (values ``are`` at column positions ``pos``)."""
-    if how == "none":
-        return are
-    filled = are.copy()
-    known = ~np.isnan(are)
-    for i in np.flatnonzero(~known):
-        after = np.flatnonzero(known & (pos > pos[i]))
-        if after.size == 0:
-            continue
-        a = after[0]
-        if how == "released":
-            if pos[i] == 0 and pos[a] == 1:
-                filled[i] = are[a]
-            continue
-        before = np.flatnonzero(known & (pos < pos[i]))
-        if before.size == 0:
-            filled[i] = are[a]
-            continue
-        b = before[-1]
-        w = (pos[i] - pos[b]) / (pos[a] - pos[b])
-        filled[i] = are[b] * (1 - w) + are[a] * w
-    return filled
-
-
-def macro(
-    cells: pl.DataFrame, keys: list[str], *, value: str = "are"
-) -> pl.DataFrame:
-    """Mean over the ``in_aggregate`` families of per-family values, per ``keys``.
-
-    Returns ``keys, are, n_families`` (families with a value in that cell), and where the
-    cells count laws, ``n_scored`` and ``n_unidentified`` (scored laws their data cannot
-    identify) summed over those families.
-    """
-    counts = [pl.col(c).sum() for c in ("n_scored", "n_unidentified") if c in cells.columns]
-    return (
-        cells.filter(pl.col("in_aggregate"))
-        .group_by(keys)
-        .agg(pl.col(value).mean().alias("are"), *counts, n_families=pl.col(value).count())
-        .sort(keys)
-    )
+    return cell_means(df, ["family", "in_aggregate", index], column)
 
 
 def macro_heatmap(
@@ -272,7 +163,8 @@ def macro_heatmap(
     """
     df = laws(con, study, estimator, sel=sel).with_columns(
         bin=model_bin(pl.col("n_models")))
-    cells = _cells(df.filter(pl.col("n_models") >= 2), ["family", "in_aggregate", "bin"], column)
+    cells = cell_means(df.filter(pl.col("n_models") >= 2), ["family", "in_aggregate", "bin"],
+                       column)
     cells = fill_empty(cells, by=["family", "bin"], column=column, how=fill or sel.fill)
     out = macro(cells, ["bin", column])
     return out.with_columns(
@@ -292,7 +184,7 @@ def type_heatmaps(con, estimator: str = CURVEFIT, *, sel: Selection = Selection(
     """
     df = laws(con, "num-models", estimator, sel=sel).with_columns(
         bin=model_bin(pl.col("n_models")), model_type=model_type(pl.col("family")))
-    cells = _cells(df.filter(pl.col("n_models") >= 2),
+    cells = cell_means(df.filter(pl.col("n_models") >= 2),
                    ["family", "in_aggregate", "model_type", "bin"], "fraction")
     cells = fill_empty(cells, by=["family", "bin"], how=sel.fill)
     typed = macro(cells.filter(pl.col("model_type").is_not_null()),
@@ -321,16 +213,6 @@ def against_paper(con, estimator: str = CURVEFIT, *, sel: Selection = Selection(
         .with_columns(difference=pl.col("measured") - pl.col("paper"))
         .with_columns(within=(pl.col("difference").abs() <= WITHIN).fill_null(False))
         .sort("model_type", "bin", "fraction")
-    )
-
-
-def full_data(df: pl.DataFrame) -> pl.DataFrame:
-    """Per family (and estimator) the law on the most models with the whole runs (largest
-    ``k``, then largest p): the paper's "full F"."""
-    return (
-        df.sort("family", "estimator", "k", "fraction", nulls_last=False)
-        .group_by("family", "estimator", maintain_order=True)
-        .last()
     )
 
 
@@ -497,15 +379,6 @@ def one_model_best(con, estimator: str, *, sel: Selection = Selection()) -> pl.D
     )
 
 
-def scale_up_bin(scale_up: pl.Expr) -> pl.Expr:
-    """The paper's scale-up bins (right-closed, as ``pd.cut``): (1, 2] is 1-2x, (2, 4] is 4x,
-    ..., (16, 32] is 32x, above 32 is 32+x; 1 and below have no bin (null)."""
-    expr = pl.when(scale_up <= 1).then(pl.lit(None, pl.String))
-    for edge, label in zip(SCALE_BINS, SCALE_LABELS, strict=False):
-        expr = expr.when(scale_up <= edge).then(pl.lit(label))
-    return expr.otherwise(pl.lit(SCALE_LABELS[-1]))
-
-
 def windows(con, estimator: str, *, sel: Selection = Selection()) -> pl.DataFrame:
     """Fig. 1(a), Sec. 7: windows of 4 consecutive sizes; ARE by scale-up bin x p.
 
@@ -516,7 +389,7 @@ def windows(con, estimator: str, *, sel: Selection = Selection()) -> pl.DataFram
     """
     df = laws(con, "windows", estimator, sel=sel).with_columns(
         scale=scale_up_bin(pl.col("scale_up")))
-    cells = _cells(df, ["family", "in_aggregate", "scale"], "fraction")
+    cells = cell_means(df, ["family", "in_aggregate", "scale"], "fraction")
     return macro(cells, ["scale", "fraction"]).with_columns(
         order=pl.col("scale").replace_strict(
             {s: i for i, s in enumerate(SCALE_LABELS)}, return_dtype=pl.Int32
@@ -535,11 +408,6 @@ def scale_down(con, estimator: str, *, fill: str | None = None,
                sel: Selection = Selection()) -> pl.DataFrame:
     """App. C: the largest models predicting the smallest: bin x p, macro."""
     return macro_heatmap(con, "scale-down", estimator, fill=fill, sel=sel)
-
-
-def by_fraction(heatmap: pl.DataFrame, column: str = "fraction") -> pl.DataFrame:
-    """Mean of a macro heatmap over its bins, per ``column``: ``column, are``."""
-    return heatmap.group_by(column).agg(pl.col("are").mean()).sort(column)
 
 
 def leave_one_out(con, estimator: str, *, sel: Selection = Selection()) -> pl.DataFrame:

@@ -8,11 +8,8 @@ writes); :func:`fit_specs` is pure.
 from __future__ import annotations
 
 import json
-import multiprocessing
 import time
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
@@ -21,6 +18,7 @@ import duckdb
 import numpy as np
 import polars as pl
 
+from analyses.executor import executor as engine
 from analyses.hitchhiker.protocol import Family, LawSpec, eligible
 from analyses.hitchhiker.studies import BASELINES, FIT_ESTIMATORS, get_study
 from analyses.laws import LawBatch, get_estimator, get_form
@@ -227,10 +225,13 @@ def _baseline(name: str, spec: LawSpec) -> float:
     return float(perf[np.argmax(cost)])
 
 
-def chunked(pending: Sequence[Pending]) -> list[list[Pending]]:
-    """Chunks of laws sharing a form and an estimator, by training size: up to ``CHUNK`` laws
-    and ``CHUNK_POINTS`` padded points (laws x the largest training set) each, so that the
-    largest laws are spread over the workers instead of padding one chunk."""
+def chunked(pending: Sequence[Pending], *, size: int | None = None,
+            points: int | None = None) -> list[list[Pending]]:
+    """Chunks of laws sharing a form and an estimator, by training size: up to ``size`` laws
+    (default ``CHUNK``) and ``points`` padded points (laws x the largest training set; default
+    ``CHUNK_POINTS``) each, so that the largest laws are spread over the workers instead of
+    padding one chunk."""
+    size, points = size or CHUNK, points or CHUNK_POINTS
     groups: dict[tuple[str, str], list[Pending]] = {}
     for p in pending:
         groups.setdefault((p.spec.form, p.estimator), []).append(p)
@@ -238,32 +239,13 @@ def chunked(pending: Sequence[Pending]) -> list[list[Pending]]:
     for items in groups.values():
         chunk: list[Pending] = []
         for p in sorted(items, key=lambda p: p.spec.train.size):
-            if chunk and (len(chunk) == CHUNK or (len(chunk) + 1) * p.spec.train.size
-                          > CHUNK_POINTS):
+            if chunk and (len(chunk) == size or (len(chunk) + 1) * p.spec.train.size
+                          > points):
                 chunks.append(chunk)
                 chunk = []
             chunk.append(p)
         chunks += [chunk] if chunk else []
     return chunks
-
-
-@contextmanager
-def _pool(jobs: int):
-    """Worker processes (spawned: the parent holds a DuckDB connection), or none for 1 job."""
-    if jobs <= 1:
-        yield _Inline()
-        return
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(jobs, mp_context=context) as pool:
-        yield pool
-
-
-class _Inline:
-    """``map`` in this process, lazily, like an executor's."""
-
-    @staticmethod
-    def map(fn, items):
-        return map(fn, items)
 
 
 def _scope(families: Sequence[Family], studies: Sequence[str],
@@ -327,6 +309,8 @@ def fit_all(
     estimators: Sequence[str] | None = None,
     families: Sequence[str] | None = None,
     jobs: int = 1,
+    executor: str = "local",
+    address: str | None = None,
     runs: str = "best",
     progress: Callable[[int, int, str], None] = lambda done, total, what: None,
 ) -> FitAllResult:
@@ -338,8 +322,9 @@ def fit_all(
     makes (a protocol change), are deleted first. Each chunk of up to ``CHUNK`` laws is
     written in one transaction, so an interrupted run keeps what it finished. Chunks hold
     laws of one form and estimator with similar numbers of points (padding costs time), and
-    ``jobs`` processes fit them. ``runs="all"`` studies every run of a hyperparameter sweep,
-    not only its best (:mod:`analyses.hitchhiker.protocol`).
+    the ``executor`` fits them (:func:`analyses.executor.executor`: ``jobs`` local processes,
+    or Ray at ``address``), the same bits in either. ``runs="all"`` studies every run of a
+    hyperparameter sweep, not only its best (:mod:`analyses.hitchhiker.protocol`).
     """
     start = time.perf_counter()
     for name in studies:
@@ -360,8 +345,8 @@ def fit_all(
     pending = [p for p in everything if p.law_id not in done_ids]
     chunks = chunked(pending)
     done = 0
-    with _pool(jobs) as pool:
-        for chunk, fitted in zip(chunks, pool.map(fit_specs, chunks), strict=True):
+    with engine(executor, jobs=jobs, address=address) as pool:
+        for chunk, fitted in pool.run(fit_specs, chunks):
             write_laws(con, fitted.laws, fitted.predictions)
             done += len(chunk)
             progress(done, len(pending), f"{chunk[0].estimator} ({chunk[0].spec.form})")

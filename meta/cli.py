@@ -44,6 +44,7 @@ def cli() -> None:
 
 def _register() -> None:
     from meta.commands import (
+        bootstrap,
         calibrate,
         complexity,
         fit,
@@ -60,8 +61,8 @@ def _register() -> None:
         status,
     )
 
-    for module in (ingest, status, sql, fit, fit_all, predict, similar, calibrate, report, obs,
-                   pcfg, complexity):
+    for module in (ingest, status, sql, fit, fit_all, bootstrap, predict, similar, calibrate,
+                   report, obs, pcfg, complexity):
         cli.add_command(module.command)
     for module in (report_observational, report_complexity):
         report.command.add_command(module.command)

@@ -174,6 +174,17 @@ def _exit(signum: int, frame) -> None:
     raise SystemExit(128 + signum)
 
 
+def check(kind: str, *, jobs: int, address: str | None) -> None:
+    """Raise the one error a bad engine argument gets (:func:`executor` takes the same)."""
+    if kind not in EXECUTORS:
+        raise UnknownName("executor", kind, EXECUTORS)
+    if not isinstance(jobs, int) or isinstance(jobs, bool) or jobs < 1:
+        raise MetaError(f"The number of jobs must be an int in the range [1, inf). Got {jobs!r} "
+                        "instead.")
+    if address is not None and kind != "ray":
+        raise MetaError(f"--address is for the ray executor; got --executor {kind}.")
+
+
 @contextmanager
 def executor(kind: str = "local", *, jobs: int = 1,
              address: str | None = None) -> Iterator[Executor]:
@@ -192,13 +203,7 @@ def executor(kind: str = "local", *, jobs: int = 1,
     ------
     Executor
     """
-    if kind not in EXECUTORS:
-        raise UnknownName("executor", kind, EXECUTORS)
-    if not isinstance(jobs, int) or jobs < 1:
-        raise MetaError(f"The number of jobs must be an int in the range [1, inf). Got {jobs!r} "
-                        "instead.")
-    if address is not None and kind != "ray":
-        raise MetaError(f"--address is for the ray executor; got --executor {kind}.")
+    check(kind, jobs=jobs, address=address)
     if kind == "local" and jobs <= 1:
         yield Inline()
         return

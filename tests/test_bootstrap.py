@@ -148,3 +148,10 @@ def test_cli_estimates_then_bootstraps_and_resumes(fitted_db, tmp_path):
     assert r.exit_code == 0, r.output
     assert "0 laws to do (20 already done)" in r.stderr
     assert "0 laws bootstrapped" in r.stderr and "20 already there" in r.stderr
+
+
+def test_cli_address_without_ray_is_one_error(tmp_path):
+    r = CliRunner().invoke(cli, ["bootstrap", "--address", "auto", "--warehouse",
+                                 str(tmp_path / "w.duckdb")])
+    assert r.exit_code == 1
+    assert r.stderr == "Error: --address is for the ray executor; got --executor local.\n"

@@ -28,6 +28,7 @@ import duckdb
 import numpy as np
 import polars as pl
 
+from analyses.executor import check as check_engine
 from analyses.executor import executor as engine
 from analyses.hitchhiker.run import (
     CHINCHILLA,
@@ -216,6 +217,7 @@ def bootstrap_all(
     """
     start = time.perf_counter()
     _check(n_resamples, seed)
+    check_engine(executor, jobs=jobs, address=address)
     for name in studies:
         get_study(name)
     if families:

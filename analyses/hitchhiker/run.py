@@ -18,6 +18,7 @@ import duckdb
 import numpy as np
 import polars as pl
 
+from analyses.executor import check as check_engine
 from analyses.executor import executor as engine
 from analyses.hitchhiker.protocol import Family, LawSpec, eligible
 from analyses.hitchhiker.studies import BASELINES, FIT_ESTIMATORS, get_study
@@ -327,6 +328,7 @@ def fit_all(
     hyperparameter sweep, not only its best (:mod:`analyses.hitchhiker.protocol`).
     """
     start = time.perf_counter()
+    check_engine(executor, jobs=jobs, address=address)
     for name in studies:
         get_study(name)
     for name in estimators or ():

@@ -38,7 +38,8 @@ def test_status_json_is_one_document(loaded):
     assert result.exit_code == 0
     doc = json.loads(result.stdout)
     assert doc["migrations"] == ["0001_initial", "0002_laws", "0003_law_identity",
-                                 "0004_user_runs", "0005_refit_zero_scale_laws"]
+                                 "0004_user_runs", "0005_refit_zero_scale_laws",
+                                 "0008_law_intervals"]
     assert doc["totals"]["models"] == 142
     assert doc["sources"][0]["source"] == "chinchilla"
     assert doc["families"][0]["family"] == "chinchilla"

@@ -46,7 +46,7 @@ def test_every_stored_law_recomputes_its_id(db):
 
 def test_a_warehouse_keyed_by_source_hash_is_rekeyed_on_open(db, tmp_path):
     """Turn the warehouse back into a schema-0002 one (ids and data_hash from the source's
-    content hash, none of what 0003-0005 add), reopen: the migrations restore the same ids
+    content hash, none of what 0003-0008 add), reopen: the migrations restore the same ids
     and ARE, and fit-all then fits nothing."""
     new_ids = law_ids(db)
     are_before = query(db, _ARE)
@@ -63,10 +63,13 @@ def test_a_warehouse_keyed_by_source_hash_is_rekeyed_on_open(db, tmp_path):
         db.execute("ALTER TABLE families DROP COLUMN origin")
         db.execute("ALTER TABLE families DROP COLUMN target")
         db.execute("DROP TABLE hyperparameters")
+        db.execute("DROP TABLE law_intervals")
+        db.execute("DROP TABLE law_bootstraps")
         db.execute("DELETE FROM _meta_migrations WHERE name > '0002_laws'")
     db.close()
     with pytest.raises(MetaError, match="needs schema migrations 0003_law_identity, "
-                                        "0004_user_runs, 0005_refit_zero_scale_laws; open it"):
+                                        "0004_user_runs, 0005_refit_zero_scale_laws, "
+                                        "0008_law_intervals; open it"):
         warehouse.connect(tmp_path / "w.duckdb", read_only=True)
 
     con = warehouse.connect(tmp_path / "w.duckdb")

@@ -44,6 +44,7 @@ def cli() -> None:
 
 def _register() -> None:
     from meta.commands import (
+        bootstrap,
         calibrate,
         complexity,
         fit,
@@ -63,8 +64,8 @@ def _register() -> None:
         tasks,
     )
 
-    for module in (ingest, status, sql, fit, fit_all, predict, similar, calibrate, report, obs,
-                   pcfg, complexity, tasks, params):
+    for module in (ingest, status, sql, fit, fit_all, bootstrap, predict, similar, calibrate,
+                   report, obs, pcfg, complexity, tasks, params):
         cli.add_command(module.command)
     for module in (report_observational, report_complexity, report_tasks):
         report.command.add_command(module.command)

@@ -5,7 +5,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import sys
+import time
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 from pathlib import Path
@@ -42,6 +44,43 @@ def warehouse_option(f: Callable) -> Callable:
         type=click.Path(dir_okay=False, path_type=Path),
         help="DuckDB warehouse file (env: META_WAREHOUSE).",
     )(f)
+
+
+def executor_options(f: Callable) -> Callable:
+    """``--jobs N``, ``--executor local|ray``, ``--address ADDR``: where chunks are fitted
+    (:mod:`analyses.executor`); builds ``jobs`` (default: the cores) for the command."""
+    f = click.option(
+        "--address", default=None, metavar="ADDR",
+        help="A Ray cluster to run on (ray://HOST:10001, HOST:6379 or auto); --executor ray "
+             "only. Without it, a local Ray instance of --jobs CPUs.")(f)
+    f = click.option(
+        "--executor", type=click.Choice(["local", "ray"]), default="local", show_default=True,
+        help="Local worker processes, or Ray tasks (pip install 'meta-scaling[ray]').")(f)
+    return click.option(
+        "--jobs", type=click.IntRange(min=1), default=os.cpu_count() or 1,
+        show_default="the number of cores",
+        help="Worker processes (local), or the CPUs of a local Ray instance.")(f)
+
+
+def progress_printer(noun: str) -> Callable[[int, int, str], None]:
+    """A progress line on stderr, at most every 2 s: ``noun`` done of total, elapsed, ETA."""
+    start = time.perf_counter()
+    last = [0.0]
+
+    def show(done: int, total: int, what: str) -> None:
+        now = time.perf_counter()
+        if done < total and now - last[0] < 2.0:
+            return
+        last[0] = now
+        elapsed = now - start
+        eta = elapsed / done * (total - done) if done else float("nan")
+        click.echo(
+            f"  {noun} {done:,}/{total:,} ({100 * done / max(total, 1):.0f}%) {what}, "
+            f"{elapsed:.0f} s elapsed, ETA {eta:.0f} s",
+            err=True,
+        )
+
+    return show
 
 
 def data_root_option(f: Callable) -> Callable:

@@ -8,11 +8,8 @@ writes); :func:`fit_specs` is pure.
 from __future__ import annotations
 
 import json
-import multiprocessing
 import time
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
@@ -21,6 +18,8 @@ import duckdb
 import numpy as np
 import polars as pl
 
+from analyses.executor import check as check_engine
+from analyses.executor import executor as engine
 from analyses.hitchhiker.conventions import DEFAULT, get_set, shape_points
 from analyses.hitchhiker.protocol import Family, LawSpec, eligible
 from analyses.hitchhiker.studies import BASELINES, FIT_ESTIMATORS, STUDIES, get_study
@@ -255,10 +254,13 @@ def _baseline(name: str, spec: LawSpec) -> float:
     return float(perf[np.argmax(cost)])
 
 
-def chunked(pending: Sequence[Pending]) -> list[list[Pending]]:
+def chunked(pending: Sequence[Pending], *, size: int | None = None,
+            points: int | None = None) -> list[list[Pending]]:
     """Chunks of laws sharing a form, an estimator and its settings, by training size: up to
-    ``CHUNK`` laws and ``CHUNK_POINTS`` padded points (laws x the largest training set) each,
-    so that the largest laws are spread over the workers instead of padding one chunk."""
+    ``size`` laws (default ``CHUNK``) and ``points`` padded points (laws x the largest
+    training set; default ``CHUNK_POINTS``) each, so that the largest laws are spread over
+    the workers instead of padding one chunk."""
+    size, points = size or CHUNK, points or CHUNK_POINTS
     groups: dict[tuple[str, str, str], list[Pending]] = {}
     for p in pending:
         key = (p.spec.form, p.estimator, json.dumps(p.settings, sort_keys=True))
@@ -267,32 +269,13 @@ def chunked(pending: Sequence[Pending]) -> list[list[Pending]]:
     for items in groups.values():
         chunk: list[Pending] = []
         for p in sorted(items, key=lambda p: p.spec.train.size):
-            if chunk and (len(chunk) == CHUNK or (len(chunk) + 1) * p.spec.train.size
-                          > CHUNK_POINTS):
+            if chunk and (len(chunk) == size or (len(chunk) + 1) * p.spec.train.size
+                          > points):
                 chunks.append(chunk)
                 chunk = []
             chunk.append(p)
         chunks += [chunk] if chunk else []
     return chunks
-
-
-@contextmanager
-def _pool(jobs: int):
-    """Worker processes (spawned: the parent holds a DuckDB connection), or none for 1 job."""
-    if jobs <= 1:
-        yield _Inline()
-        return
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(jobs, mp_context=context) as pool:
-        yield pool
-
-
-class _Inline:
-    """``map`` in this process, lazily, like an executor's."""
-
-    @staticmethod
-    def map(fn, items):
-        return map(fn, items)
 
 
 def _scope(families: Sequence[Family], studies: Sequence[str],
@@ -356,6 +339,8 @@ def fit_all(
     estimators: Sequence[str] | None = None,
     families: Sequence[str] | None = None,
     jobs: int = 1,
+    executor: str = "local",
+    address: str | None = None,
     runs: str = "best",
     conventions: Sequence[str] = (DEFAULT,),
     progress: Callable[[int, int, str], None] = lambda done, total, what: None,
@@ -371,10 +356,12 @@ def fit_all(
     plan (one no convention changes) is fitted once. Each chunk of up to ``CHUNK`` laws is
     written in one transaction, so an interrupted run keeps what it finished. Chunks hold
     laws of one form and estimator with similar numbers of points (padding costs time), and
-    ``jobs`` processes fit them. ``runs="all"`` studies every run of a hyperparameter sweep,
-    not only its best (:mod:`analyses.hitchhiker.protocol`).
+    the ``executor`` fits them (:func:`analyses.executor.executor`: ``jobs`` local processes,
+    or Ray at ``address``), the same bits in either. ``runs="all"`` studies every run of a
+    hyperparameter sweep, not only its best (:mod:`analyses.hitchhiker.protocol`).
     """
     start = time.perf_counter()
+    check_engine(executor, jobs=jobs, address=address)
     for name in studies:
         get_study(name)
     for name in estimators or ():
@@ -406,8 +393,8 @@ def fit_all(
     pending = [p for p in everything.values() if p.law_id not in done_ids]
     chunks = chunked(pending)
     done = 0
-    with _pool(jobs) as pool:
-        for chunk, fitted in zip(chunks, pool.map(fit_specs, chunks), strict=True):
+    with engine(executor, jobs=jobs, address=address) as pool:
+        for chunk, fitted in pool.run(fit_specs, chunks):
             write_laws(con, fitted.laws, fitted.predictions)
             done += len(chunk)
             progress(done, len(pending), f"{chunk[0].estimator} ({chunk[0].spec.form})")

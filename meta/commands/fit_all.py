@@ -2,33 +2,13 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import click
 
-from meta.options import open_warehouse, warehouse_option
+from meta.commands.bootstrap import run_bootstrap
+from meta.options import executor_options, open_warehouse, progress_printer, warehouse_option
 from meta.params import OutputPath, RegistryChoice
-
-
-def _progress(start: float):
-    """A progress line on stderr: laws done of total, elapsed, ETA."""
-    last = [0.0]
-
-    def show(done: int, total: int, what: str) -> None:
-        now = time.perf_counter()
-        if done < total and now - last[0] < 2.0:
-            return
-        last[0] = now
-        elapsed = now - start
-        eta = elapsed / done * (total - done) if done else float("nan")
-        click.echo(
-            f"  laws {done:,}/{total:,} ({100 * done / total:.0f}%) {what}, "
-            f"{elapsed:.0f} s elapsed, ETA {eta:.0f} s",
-            err=True,
-        )
-
-    return show
 
 
 @click.command("fit-all")
@@ -45,12 +25,6 @@ def _progress(start: float):
     help="Estimator to fit with (repeatable; all by default).",
 )
 @click.option("--family", "families", multiple=True, help="Family (repeatable; all by default).")
-@click.option(
-    "--jobs",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Worker processes (default: the number of cores).",
-)
 @click.option(
     "--data-root",
     envvar="META_DATA_ROOT",
@@ -76,29 +50,34 @@ def _progress(start: float):
          "each released convention alone) or 'all'; a law no convention changes is fitted "
          "once.",
 )
+@click.option("--bootstrap", "n_resamples", type=click.IntRange(min=1), default=None,
+              metavar="N", help="Then bootstrap every fitted law with N resamples of its runs "
+                                "(as meta bootstrap -n N).")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Seed of the bootstrap.")
+@executor_options
 @click.option("--no-report", is_flag=True, help="Fit only; write no report.")
 @click.option("--verbose", "-v", is_flag=True,
               help="Name the families skipped (and why) and the points left out.")
 @warehouse_option
 @click.pass_context
 def command(
-    ctx, studies, estimators, families, jobs, data_root, report_dir, runs, convention_choice,
-    no_report, verbose, warehouse_path,
+    ctx, studies, estimators, families, data_root, report_dir, runs, convention_choice,
+    n_resamples, seed, jobs, executor, address, no_report, verbose, warehouse_path,
 ) -> None:
     """Fit every Hitchhiker study into the warehouse (resuming), then write the report.
 
     With a data root (--data-root or $META_DATA_ROOT), sources missing from the warehouse
-    are ingested first. Laws already fitted are kept, not refitted. Where source olmo-ladder
-    is loaded and no --study or --estimator narrows the run, the ladder study is fitted too
-    (as meta tasks fit).
+    are ingested first. Laws already fitted are kept, not refitted; with --bootstrap, so
+    are intervals already computed. Where source olmo-ladder is loaded and no --study or
+    --estimator narrows the run, the ladder study is fitted too (as meta tasks fit).
 
     \b
     Example:
         meta fit-all --data-root ../shared/data
         meta fit-all --study num-models --estimator huber-lbfgs --family pythia
+        meta fit-all --bootstrap 200 --executor ray --address auto
     """
-    import os
-
     from analyses.hitchhiker.conventions import CHOICES
     from analyses.hitchhiker.run import fit_all
     from analyses.hitchhiker.studies import STUDIES
@@ -107,17 +86,11 @@ def command(
     con = open_warehouse(ctx, warehouse_path, read_only=False)
     if data_root is not None:
         ingest(con, [], data_root, log=lambda m: click.echo(m, err=True))
-    start = time.perf_counter()
-    result = fit_all(
-        con,
-        studies=list(studies) or list(STUDIES),
-        estimators=list(estimators) or None,
-        families=list(families) or None,
-        jobs=jobs or os.cpu_count() or 1,
-        runs=runs,
-        conventions=CHOICES[convention_choice],
-        progress=_progress(start),
-    )
+    chosen = {"studies": list(studies) or list(STUDIES), "estimators": list(estimators) or None,
+              "families": list(families) or None, "runs": runs}
+    engine = {"jobs": jobs, "executor": executor, "address": address}
+    result = fit_all(con, **chosen, **engine, conventions=CHOICES[convention_choice],
+                     progress=progress_printer("laws"))
     click.echo(
         f"{result.fitted:,} laws fitted, {result.resumed:,} already there "
         f"({result.rejudged:,} with a new status), {result.stale:,} stale removed, "
@@ -138,6 +111,8 @@ def command(
             _, written, deleted = fit_ladder(con)
             click.echo(f"ladder: {written} laws fitted, {deleted} stale removed "
                        "(meta report tasks writes its report)", err=True)
+    if n_resamples is not None:
+        run_bootstrap(con, chosen, engine, n_resamples, seed)
     if not no_report:
         from analyses.hitchhiker.report import write_report
 

@@ -294,6 +294,8 @@ def test_report_writes_markdown_html_and_figures(report):
     text = md.read_text()
     assert "| paper's claim | paper | warehouse | identified laws only | verdict | why |" in text
     assert "### Macro ARE without unidentified laws, curvefit-hitchhiker" in text
+    assert "## How sure: the macro heatmap with intervals over families" in text
+    assert "too few families" in text  # a handful of families: no interval anywhere
     assert "Scored num-models laws not identified: " in text
     for key in ("4% is the best ARE", "3 principal components", "OLMo 1B -> 7B"):
         assert key in text

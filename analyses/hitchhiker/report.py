@@ -24,7 +24,15 @@ import numpy as np
 import polars as pl
 
 from analyses.document import Document, percent
-from analyses.hitchhiker import aggregate, claims, figures, pca, report_conventions, tables
+from analyses.hitchhiker import (
+    aggregate,
+    claims,
+    figures,
+    pca,
+    report_conventions,
+    report_intervals,
+    tables,
+)
 from analyses.hitchhiker.tables import BASELINES, CURVEFIT, ESTIMATORS, HUBER, Selection
 from warehouse.errors import MetaError
 from warehouse.sql import one
@@ -128,6 +136,8 @@ class _Report:
         report_conventions.add_sections(self.doc, self.con)
         self.section_guidelines()
         self.section_models()
+        report_intervals.add_section(self.doc, self.con, self.add_figure,
+                                     self.fig("macro_intervals"))
         self.section_families()
         self.section_curves()
         self.section_baselines()

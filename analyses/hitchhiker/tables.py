@@ -139,6 +139,26 @@ def family_cells(
     return cell_means(df, ["family", "in_aggregate", index], column)
 
 
+def heatmap_cells(
+    con, study: str, estimator: str, *, column: str = "fraction", fill: str | None = None,
+    sel: Selection = Selection(),
+) -> pl.DataFrame:
+    """The per-family cells :func:`macro_heatmap` averages: laws binned by number of models,
+    ARE averaged per (family, bin, ``column``), empty cells filled along ``column``.
+
+    Returns
+    -------
+    pl.DataFrame
+        ``family, in_aggregate, bin, <column>, are, n_laws, n_scored, n_unidentified,
+        filled``.
+    """
+    df = laws(con, study, estimator, sel=sel).with_columns(
+        bin=model_bin(pl.col("n_models")))
+    cells = cell_means(df.filter(pl.col("n_models") >= 2), ["family", "in_aggregate", "bin"],
+                       column)
+    return fill_empty(cells, by=["family", "bin"], column=column, how=fill or sel.fill)
+
+
 def macro_heatmap(
     con,
     study: str,
@@ -161,11 +181,7 @@ def macro_heatmap(
         ``bin, label, <column>, are, n_families, n_scored, n_unidentified`` (laws scored in
         the cell, and how many of them their data cannot identify).
     """
-    df = laws(con, study, estimator, sel=sel).with_columns(
-        bin=model_bin(pl.col("n_models")))
-    cells = cell_means(df.filter(pl.col("n_models") >= 2), ["family", "in_aggregate", "bin"],
-                       column)
-    cells = fill_empty(cells, by=["family", "bin"], column=column, how=fill or sel.fill)
+    cells = heatmap_cells(con, study, estimator, column=column, fill=fill, sel=sel)
     out = macro(cells, ["bin", column])
     return out.with_columns(
         label=pl.col("bin").map_elements(bin_label, return_dtype=pl.String)

@@ -1,0 +1,80 @@
+"""The guideline report's intervals: every macro cell of the main heatmap with its 90%
+interval over resampled families (:func:`analyses.hitchhiker.intervals.macro_intervals`),
+whether the paper's number lies inside, and which cells the evidence resolves."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import polars as pl
+
+from analyses.document import Document, percent
+from analyses.hitchhiker import figures, tables
+from analyses.hitchhiker.aggregate import bin_label
+from analyses.hitchhiker.conventions import DEFAULT, RELEASED
+from analyses.hitchhiker.intervals import MIN_FAMILIES, RESOLVED_WIDTH, TOO_FEW, macro_intervals
+from analyses.hitchhiker.paper import paper_heatmaps
+from analyses.hitchhiker.sensitivity import fitted_sets
+from analyses.hitchhiker.tables import CURVEFIT, Selection
+
+SEED, RESAMPLES, LEVEL = 0, 1000, 0.9
+
+
+def cell_intervals(con, sel: Selection = Selection()) -> pl.DataFrame:
+    """The num-models macro heatmap (curve_fit) with intervals and the paper's cell beside.
+
+    Returns
+    -------
+    pl.DataFrame
+        ``bin, fraction, are, low, high, status, resolved, n_families, paper, inside``
+        (``inside``: the paper's number lies in the interval; null without one of the two).
+    """
+    cells = tables.heatmap_cells(con, "num-models", CURVEFIT, sel=sel)
+    out = macro_intervals(cells, ["bin", "fraction"], n_resamples=RESAMPLES, seed=SEED,
+                          level=LEVEL).with_columns(pl.col("low", "high").fill_nan(None))
+    paper = paper_heatmaps().filter(pl.col("model_type") == "all").select(
+        "bin", "fraction", paper="are")
+    return out.join(paper, on=["bin", "fraction"], how="left").with_columns(
+        inside=pl.when(pl.col("low").is_not_null() & pl.col("paper").is_not_null())
+        .then(pl.col("paper").is_between("low", "high")))
+
+
+def add_section(doc: Document, con, figure: Callable[[Path | None, str], None],
+                path: Path) -> None:
+    """Append the intervals section to ``doc``; ``figure`` adds the resolved-cells figure
+    written to ``path``."""
+    conventions = RELEASED if RELEASED in fitted_sets(con) else DEFAULT
+    found = cell_intervals(con, Selection(conventions=conventions))
+    if found.is_empty():
+        return
+    doc.heading("How sure: the macro heatmap with intervals over families")
+    text = found.with_columns(
+        label=pl.col("bin").map_elements(bin_label, return_dtype=pl.String),
+        cell=pl.when(pl.col("status") == TOO_FEW)
+        .then(pl.format("{} ({})", pl.col("are").map_elements(percent, return_dtype=pl.String),
+                        pl.lit(TOO_FEW)))
+        .otherwise(pl.format("{} [{}, {}]", *(pl.col(c).map_elements(
+            percent, return_dtype=pl.String) for c in ("are", "low", "high")))),
+    )
+    wide = text.pivot(on="fraction", index="label", values="cell", aggregate_function="first")
+    doc.table(wide.rename({"label": "training models"}))
+    ok = found.filter(pl.col("status") != TOO_FEW)
+    judged = ok.filter(pl.col("inside").is_not_null())
+    doc.paragraph(
+        f"ARE of the curve_fit num-models laws under the {conventions} conventions (those "
+        f"that reproduce the paper's data handling, when fitted), macro-averaged over the "
+        f"paper's families, "
+        f"with the {LEVEL:.0%} interval of {RESAMPLES:,} resamples of the families (seed "
+        f"{SEED}); a cell with a value from fewer than {MIN_FAMILIES} families shows "
+        f"'{TOO_FEW}'. {ok.height} of {found.height} cells have an interval, "
+        f"{int(ok['resolved'].sum())} are resolved (narrower than "
+        f"{100 * RESOLVED_WIDTH:.0f} ARE points), and the paper's number lies inside "
+        f"{int(judged['inside'].sum())} of the {judged.height} intervals it can be set against."
+    )
+    width = found.with_columns(are=pl.when(pl.col("status") != TOO_FEW)
+                               .then(pl.col("high") - pl.col("low")))
+    figure(figures.heatmaps([("interval width", width)], path, row="bin", col="fraction",
+                            cols=1, row_label=bin_label),
+           f"Width of each macro cell's {LEVEL:.0%} interval (ARE %); a cell narrower than "
+           f"{100 * RESOLVED_WIDTH:.0f} points is resolved; hatched: {TOO_FEW}.")

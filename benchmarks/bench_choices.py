@@ -33,7 +33,7 @@ from analyses.laws import huber as huber_module  # noqa: E402
 from analyses.laws.grids import grid_starts  # noqa: E402
 from analyses.laws.lbfgs import minimize  # noqa: E402
 from analyses.laws.objectives import HuberLog  # noqa: E402
-from analyses.observational.methods import one_blas_thread  # noqa: E402
+from analyses.executor import one_blas_thread  # noqa: E402
 from analyses.observational.sigmoid import SigmoidRegression  # noqa: E402
 from benchmarks.bench_fit import chinchilla_batch, tables_from  # noqa: E402
 

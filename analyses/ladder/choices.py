@@ -30,13 +30,13 @@ import duckdb
 import numpy as np
 import polars as pl
 
+from analyses.executor import one_blas_thread
 from analyses.ladder import step1
 from analyses.ladder.data import Run, load_runs, tagged
 from analyses.ladder.points import last_mean
 from analyses.ladder.study import STEP1, STEP2, fit_step1, fit_step2, step1_inputs
 from analyses.ladder.tasks import TASKS, Task
 from analyses.laws import HuberLBFGS, LawBatch
-from analyses.observational.experiments import one_blas_thread
 from warehouse.sql import query
 
 RUNG_TARGETS = ("3B-5xC", "3B-10xC")

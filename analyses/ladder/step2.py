@@ -119,9 +119,11 @@ def fit_step2(form: Form, x: np.ndarray, y: np.ndarray, *, floor: float,
     Examples
     --------
     >>> x = np.linspace(0.6, 1.8, 40); y = sigmoid(x, -0.7, 1.0, 5.0, 0.95)
-    >>> fit = fit_step2(SIGMOID, x, y, floor=0.25)
-    >>> bool(np.allclose(fit.predict(x), y, atol=1e-3))
+    >>> fit = fit_step2(SIGMOID, x, y, floor=0.25, ideal=False)
+    >>> bool(np.allclose(fit.predict(x), y, atol=1e-6))
     True
+    >>> fit_step2(SIGMOID, x, y, floor=0.25).n_points  # the ideal point (0, 1) appended
+    41
     """
     x = np.asarray(x, float)
     y = np.asarray(y, float)

@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import polars as pl
 
+from analyses.executor import one_blas_thread
 from analyses.ladder import step1, step2
 from analyses.ladder.data import Run
 from analyses.ladder.points import last_mean, step2_points
 from analyses.ladder.tasks import TASKS, Task
-from analyses.observational.experiments import one_blas_thread
 
 
 @dataclass(frozen=True)

@@ -14,11 +14,11 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
+from analyses.executor import one_blas_thread
 from analyses.observational.methods import (
     ExperimentData,
     MethodFit,
     fit_method,
-    one_blas_thread,
 )
 from warehouse.errors import MetaError
 

@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass
 
 import duckdb
@@ -28,19 +27,6 @@ from analyses.observational.experiments import (
 from analyses.observational.pca import CapabilitySpace
 from analyses.observational.sigmoid import SigmoidParams, SigmoidRegression, mse
 from warehouse.errors import MetaError, UnknownName
-
-
-def one_blas_thread() -> contextlib.AbstractContextManager:
-    """Limit BLAS to one thread while many tiny fits run.
-
-    OpenBLAS wakes its thread pool for every tiny product, which slows the bootstrap's many
-    L-BFGS-B refits (``benchmarks/bench_choices.py``). Uses ``threadpoolctl`` when installed.
-    """
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - optional speed-up
-        return contextlib.nullcontext()
-    return threadpool_limits(1, user_api="blas")
 
 
 @dataclass(frozen=True)

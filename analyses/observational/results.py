@@ -12,6 +12,7 @@ import duckdb
 import numpy as np
 import polars as pl
 
+from analyses.executor import one_blas_thread
 from analyses.observational.bootstrap import Bootstrap, bootstrap
 from analyses.observational.equivalent_flops import LogLinear, equivalent_flops
 from analyses.observational.experiments import METHODS, Experiment, Split, get_experiment
@@ -20,7 +21,6 @@ from analyses.observational.methods import (
     MethodFit,
     fit_method,
     load,
-    one_blas_thread,
 )
 from warehouse.errors import MetaError
 

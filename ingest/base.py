@@ -97,6 +97,15 @@ PUBLISHED_SCHEMA: dict[str, pl.DataType] = {
     "file": pl.String,
     "row": pl.Int64,
 }
+# Chance levels of a source's downstream tasks: one row per task (``metrics.task``), the
+# accuracy of a random answer and where that level comes from.
+CHANCE_SCHEMA: dict[str, pl.DataType] = {
+    "task": pl.String,
+    "chance": pl.Float64,
+    "origin": pl.String,
+    "file": pl.String,
+    "row": pl.Int64,
+}
 KINDS = frozenset(
     {"loss", "ppl", "acc", "acc_norm", "error", "bpb", "byte_ppl", "em", "f1", "score", "other"}
 )
@@ -127,6 +136,9 @@ class SourceData:
     published : pl.DataFrame, optional
         Results the source's authors published from this data (``PUBLISHED_SCHEMA``), for
         the analyses that reproduce them; None for a source that ships none.
+    chance : pl.DataFrame, optional
+        The chance level of each downstream task (``CHANCE_SCHEMA``), for the analyses that
+        ask whether a task's accuracy is above it; None where no level is known.
     """
 
     families: pl.DataFrame
@@ -134,6 +146,7 @@ class SourceData:
     points: pl.DataFrame
     n_files: int
     published: pl.DataFrame | None = None
+    chance: pl.DataFrame | None = None
 
 
 def relpath(path: Path, data_root: Path) -> str:

@@ -46,7 +46,7 @@ def test_every_stored_law_recomputes_its_id(db):
 
 def test_a_warehouse_keyed_by_source_hash_is_rekeyed_on_open(db, tmp_path):
     """Turn the warehouse back into a schema-0002 one (ids and data_hash from the source's
-    content hash, none of what 0003-0007 add), reopen: the migrations restore the same ids
+    content hash, none of what 0003-0009 add), reopen: the migrations restore the same ids
     and ARE, and fit-all then fits nothing."""
     new_ids = law_ids(db)
     are_before = query(db, _ARE)
@@ -68,11 +68,14 @@ def test_a_warehouse_keyed_by_source_hash_is_rekeyed_on_open(db, tmp_path):
         db.execute("ALTER TABLE laws DROP COLUMN quantity")
         db.execute("ALTER TABLE laws DROP COLUMN coefficients")
         db.execute("DROP TABLE published")
+        db.execute("DROP TABLE task_chance")
+        db.execute("ALTER TABLE laws DROP COLUMN fit_error")
         db.execute("DELETE FROM _meta_migrations WHERE name > '0002_laws'")
     db.close()
     with pytest.raises(MetaError, match="needs schema migrations 0003_law_identity, "
                                         "0004_user_runs, 0005_refit_zero_scale_laws, "
-                                        "0006_convention_sets, 0007_task_laws; open it"):
+                                        "0006_convention_sets, 0007_task_laws, "
+                                        "0009_task_chance; open it"):
         warehouse.connect(tmp_path / "w.duckdb", read_only=True)
 
     con = warehouse.connect(tmp_path / "w.duckdb")

@@ -1,5 +1,6 @@
 """The task-scaling report: the ladder paper reproduced, its predictions of the 7B and 13B
-targets, its variants, and the two steps per task as figures.
+targets, its variants, the two steps per task as figures, and which tasks the same method
+predicts in other families (:mod:`analyses.tasks.report`).
 
 :func:`write_report` runs :func:`analyses.ladder.run.paper_study` (or takes one) and writes
 ``tasks.md``, ``tasks.html`` and ``figures/*.png``. Every number shown is computed here from
@@ -24,6 +25,7 @@ from analyses.ladder.figures import step1_figure, step2_figure
 from analyses.ladder.reproduce import summary
 from analyses.ladder.run import LadderStudy, paper_study
 from analyses.ladder.tasks import TASKS
+from analyses.tasks.report import predictability_section
 from warehouse.errors import MetaError
 
 FIGURES = "figures"
@@ -223,6 +225,7 @@ def write_report(con: duckdb.DuckDBPyConnection, out_dir: Path | str, *,
                "(loss, accuracy), circles: the chained prediction.")
     if choices:
         choices_section(doc, choice_study(con))
+    predictability_section(doc, con)
     doc.heading("In the warehouse")
     doc.paragraph(
         f"`meta tasks fit` stores the {len(study.laws)} laws (study `ladder`, family "

@@ -1,6 +1,7 @@
 """The predictability section of the task-scaling report: which tasks the two-step method
 predicts, by family, overall and by number of training sizes, from the stored laws of study
-``tasks`` judged by the view ``task_predictability``.
+``tasks`` judged by the view ``task_predictability``; and the two-step prediction beside the
+observational one on the same targets (:mod:`analyses.tasks.observational`).
 
 References
 ----------
@@ -14,6 +15,7 @@ import duckdb
 import polars as pl
 
 from analyses.document import Document
+from analyses.tasks.observational import side_by_side
 from analyses.tasks.run import predictability, shares
 from warehouse.errors import MetaError
 
@@ -98,3 +100,32 @@ def predictability_section(doc: Document, con: duckdb.DuckDBPyConnection) -> Non
     doc.paragraph(
         "In SQL: `SELECT family, task, sizes, abs_points, baseline_points FROM "
         "task_predictability WHERE predictable ORDER BY family, sizes`.", note=True)
+    observational_section(doc, con)
+
+
+def observational_section(doc: Document, con: duckdb.DuckDBPyConnection) -> None:
+    """The two-step and the observational predictions of the same targets, side by side."""
+    doc.heading("Beside the observational prediction", 3)
+    try:
+        table = side_by_side(con)
+    except MetaError as e:
+        doc.paragraph(str(e))
+        return
+    means = table.select(pl.col("two_step_points", "obs_points").mean()).row(0)
+    wins = int((table["two_step_points"] < table["obs_points"]).sum())
+    doc.paragraph(
+        "Where a family's largest model is also in ObsScaling's analysis set and a benchmark "
+        "is in both, each method predicts that model from smaller models only: the two-step "
+        "laws above (the family's smaller sizes, through its loss), and the observational "
+        "method (Ruan et al. 2024: a sigmoid of three principal components of the other "
+        "standard benchmarks, fitted on the analysis-set models trained with less compute "
+        "than the target). The observational method also reads the target's own scores on "
+        "the other benchmarks, which the two-step method never sees. The two evaluations of "
+        "a benchmark differ (shots, normalisation), so each is scored against its own. "
+        f"Mean error: two-step {means[0]:.2f} points, observational {means[1]:.2f}; the "
+        f"two-step error is the lower in {wins} of {table.height} rows.")
+    doc.table(table.rename({
+        "two_step_actual": "two-step actual", "two_step_predicted": "two-step predicted",
+        "two_step_points": "two-step error (points)", "obs_metric": "ObsScaling column",
+        "obs_actual": "obs. actual", "obs_predicted": "obs. predicted",
+        "obs_points": "obs. error (points)", "obs_train": "obs. training models"}))

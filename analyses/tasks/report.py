@@ -43,7 +43,7 @@ def _overtrain(table: pl.DataFrame) -> str:
         "Over-training testbed: "
         + ", ".join(f"{r['family'].removeprefix('overtrain-')} {r['predictable']} of "
                     f"{r['len']}" for r in per_corpus.iter_rows(named=True))
-        + f" tasks predictable ({full['predictable'].mean():.0%} pooled). Lourie et al. "
+        + f" tasks predictable ({full['predictable'].mean():.1%} pooled). Lourie et al. "
         f"(2025) call {LOURIE_SHARE:.0%} of these 46 tasks predictable by their own "
         "criterion; the verdict here is a held-out prediction of the 6.9B model from the "
         "runs up to 1.4B."

@@ -20,8 +20,9 @@ from meta.params import OutputPath
 @click.pass_context
 def command(ctx: click.Context, out_dir: Path, skip_choices: bool, warehouse_path: Path) -> None:
     """Write the task-scaling report: the ladder paper's tables reproduced, its 7B and 13B
-    predictions, its variants, the two steps per task, and the method choices (chosen on an
-    internal 3B rung, reported on the targets).
+    predictions, its variants, the two steps per task, the method choices (chosen on an
+    internal 3B rung, reported on the targets) and, once meta tasks fit --families has run,
+    which tasks are predictable in each family and the observational prediction beside.
 
     \b
     Example:

@@ -28,12 +28,12 @@ from scipy.optimize import minimize as scipy_minimize
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from analyses.executor import one_blas_thread  # noqa: E402
 from analyses.laws import HuberLBFGS, get_form, get_grid  # noqa: E402
 from analyses.laws import huber as huber_module  # noqa: E402
 from analyses.laws.grids import grid_starts  # noqa: E402
 from analyses.laws.lbfgs import minimize  # noqa: E402
 from analyses.laws.objectives import HuberLog  # noqa: E402
-from analyses.executor import one_blas_thread  # noqa: E402
 from analyses.observational.sigmoid import SigmoidRegression  # noqa: E402
 from benchmarks.bench_fit import chinchilla_batch, tables_from  # noqa: E402
 

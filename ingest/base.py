@@ -109,6 +109,15 @@ READING_SCHEMA: dict[str, pl.DataType] = {
     "file": pl.String,
     "row": pl.Int64,
 }
+# Chance levels of a source's downstream tasks: one row per task (``metrics.task``), the
+# accuracy of a random answer and where that level comes from.
+CHANCE_SCHEMA: dict[str, pl.DataType] = {
+    "task": pl.String,
+    "chance": pl.Float64,
+    "origin": pl.String,
+    "file": pl.String,
+    "row": pl.Int64,
+}
 KINDS = frozenset(
     {"loss", "ppl", "acc", "acc_norm", "error", "bpb", "byte_ppl", "em", "f1", "score", "other"}
 )
@@ -142,6 +151,9 @@ class SourceData:
     readings : pl.DataFrame, optional
         The readings behind values the loader averaged (``READING_SCHEMA``; a checkpoint is
         named as in ``points``); None for a source that averages nothing.
+    chance : pl.DataFrame, optional
+        The chance level of each downstream task (``CHANCE_SCHEMA``), for the analyses that
+        ask whether a task's accuracy is above it; None where no level is known.
     """
 
     families: pl.DataFrame
@@ -150,6 +162,7 @@ class SourceData:
     n_files: int
     published: pl.DataFrame | None = None
     readings: pl.DataFrame | None = None
+    chance: pl.DataFrame | None = None
 
 
 def relpath(path: Path, data_root: Path) -> str:

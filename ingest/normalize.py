@@ -19,6 +19,7 @@ import math
 import polars as pl
 
 from ingest.base import (
+    CHANCE_SCHEMA,
     FAMILY_SCHEMA,
     KINDS,
     MODEL_SCHEMA,
@@ -214,6 +215,17 @@ def check_readings(readings: pl.DataFrame, points: pl.DataFrame) -> pl.DataFrame
     return readings.select("checkpoint_id", "metric", "reading", "value")
 
 
+def check_chance(chance: pl.DataFrame) -> pl.DataFrame:
+    """Chance levels in [0, 1], each task once, as ``task_chance`` rows (without
+    ``source``)."""
+    chance = conform(chance, CHANCE_SCHEMA)
+    _first_bad(chance, pl.col("task").is_null(), "task is empty")
+    inside = pl.col("chance").is_between(0.0, 1.0).fill_null(False)
+    _first_bad(chance, ~inside, "chance level is outside [0, 1]", "chance")
+    _no_duplicates(chance, ["task"], "a task's chance level appears twice")
+    return chance.select("task", "chance", "origin")
+
+
 def normalize(source: str, data: SourceData) -> dict[str, pl.DataFrame]:
     """Check a loader's frames and return the rows of ``families, models, checkpoints,
     metrics`` (and ``published`` for a source that ships its authors' results).
@@ -333,6 +345,10 @@ def normalize(source: str, data: SourceData) -> dict[str, pl.DataFrame]:
         )
     if data.readings is not None:
         tables["readings"] = check_readings(data.readings, points).select(
+            pl.lit(source).alias("source"), pl.all()
+        )
+    if data.chance is not None:
+        tables["task_chance"] = check_chance(data.chance).select(
             pl.lit(source).alias("source"), pl.all()
         )
     return tables

@@ -13,8 +13,11 @@ for D = N x 20 x M tokens, with the Chinchilla multiplier M in 0.25 ... 32. Upst
 - ``exp_data/evals/evaluation_<name>_heavy.json``: 46 LLM-Foundry downstream tasks stored as
   **accuracies** ``acc_<task>`` (kind ``acc``; shots from ``eval_metadata.csv``; task = the
   benchmark, ``hellaswag_zeroshot`` and ``mmlu_zeroshot`` folded into ``hellaswag`` and
-  ``mmlu`` with shots 0). Upstream's ``err_<task>`` is 1 - accuracy. Three files also carry
-  the centred aggregates (``rw_small_centered`` ...), kept as kind ``score``.
+  ``mmlu`` with shots 0). Upstream's ``err_<task>`` (``parse_model_jsons``) is 1 -
+  accuracy, so the accuracies keep every per-task error. Three files also carry the centred
+  aggregates (``rw_small_centered`` ...), kept as kind ``score``.
+- ``exp_data/eval_metadata.csv``: each task's shots, and its ``Random baseline`` (percent)
+  as the task's chance level (``task_chance``, / 100; 0 for free-form answers).
 
 Decisions:
 
@@ -49,6 +52,7 @@ import orjson
 import polars as pl
 
 from ingest.base import (
+    CHANCE_SCHEMA,
     FAMILY_SCHEMA,
     MODEL_SCHEMA,
     POINT_SCHEMA,
@@ -247,7 +251,7 @@ def load(data_root: Path) -> SourceData:
     root = data_root / "overtrain" / "exp_data"
     meta = read_csv(
         root / "eval_metadata.csv", data_root=data_root, integer=("#shots",),
-        required=("Eval Task", "#shots"),
+        numeric=("Random baseline",), required=("Eval Task", "#shots", "Random baseline"),
     )
     shots = dict(zip(meta["Eval Task"], meta["#shots"], strict=True))
     model_files = sorted(require(root / "models").glob("*.json"))
@@ -284,4 +288,18 @@ def load(data_root: Path) -> SourceData:
         models=conform(models, MODEL_SCHEMA),
         points=pl.DataFrame(points, schema=POINT_SCHEMA),
         n_files=len(model_files) * 2 + 1,
+        chance=_chance(meta),
     )
+
+
+def _chance(meta: pl.DataFrame) -> pl.DataFrame:
+    """Each task's chance level from ``eval_metadata.csv`` (``Random baseline`` / 100), named
+    as the points name the task (``mmlu_zeroshot`` and ``mmlu`` are one task, at one level)."""
+    rows = meta.select(
+        task=pl.col("Eval Task").str.strip_suffix("_zeroshot"),
+        chance=pl.col("Random baseline") / 100,
+        origin=pl.lit(f"{SOURCE.files[2]}: Random baseline / 100"),
+        file=pl.lit(SOURCE.files[2]),
+        row="row",
+    )
+    return conform(rows.unique("task", keep="first", maintain_order=True), CHANCE_SCHEMA)

@@ -59,6 +59,7 @@ from pathlib import Path
 import polars as pl
 
 from ingest.base import (
+    CHANCE_SCHEMA,
     FAMILY_SCHEMA,
     MODEL_SCHEMA,
     POINT_SCHEMA,
@@ -86,6 +87,13 @@ EVALS = "pythia/evals"
 BATCH = 2_097_152  # tokens per step of every standard run (1024 x 2048)
 BATCH_4M = 4_194_304  # v0 160m, 410m, 1.4b
 RUN_TOKENS = 143_000 * BATCH  # every Pythia run: 299.9B tokens
+# Chance accuracy of the lm-eval tasks scored by accuracy: 1 / the answer choices of the
+# harness's task definition (ARC, MMLU, LogiQA, SciQ: 4; PIQA, WinoGrande, SuperGLUE WSC and
+# BLiMP's minimal pairs: 2); LAMBADA's accuracy is a free-form last word, 0. Exact names
+# first, then prefixes (hendrycksTest-<subject>, blimp_<phenomenon>).
+CHANCE = {"arc_challenge": 0.25, "arc_easy": 0.25, "logiqa": 0.25, "sciq": 0.25,
+          "piqa": 0.5, "winogrande": 0.5, "wsc": 0.5, "lambada_openai": 0.0}
+CHANCE_PREFIXES = {"hendrycksTest-": 0.25, "blimp_": 0.5}
 V0_4M_SIZES = frozenset({"160m", "410m", "1.4b"})
 OLD_SIZES = {  # pre-rename v0 size names -> the names the models carry now
     "19m": "70m", "125m": "160m", "350m": "410m", "800m": "1b",
@@ -372,7 +380,30 @@ def load(data_root: Path) -> SourceData:
         models=_models(points, models, meta, kept),
         points=conform(points, POINT_SCHEMA),
         n_files=len(paths),
+        chance=chance_levels(points),
     )
+
+
+def chance_levels(points: pl.DataFrame) -> pl.DataFrame:
+    """The chance level (:data:`CHANCE`) of every task scored by accuracy in ``points``;
+    tasks without a known level get no row.
+
+    Examples
+    --------
+    >>> chance_levels(pl.DataFrame({"task": ["piqa", "blimp_passive_1", "x"],
+    ...                             "kind": ["acc"] * 3}))["chance"].to_list()
+    [0.5, 0.5]
+    """
+    rows = []
+    for task in sorted(set(points.filter(pl.col("kind") == "acc")["task"].drop_nulls())):
+        level = CHANCE.get(task)
+        if level is None:
+            level = next((v for p, v in CHANCE_PREFIXES.items() if task.startswith(p)), None)
+        if level is not None:
+            rows.append({"task": task, "chance": level,
+                         "origin": "lm-eval task definition: 1 / answer choices"})
+    return conform(pl.DataFrame(rows, schema={"task": pl.String, "chance": pl.Float64,
+                                              "origin": pl.String}), CHANCE_SCHEMA)
 
 
 def _one_revision(files: pl.DataFrame) -> pl.DataFrame:

@@ -137,3 +137,14 @@ def test_truncated_json_names_file_and_line(tmp_path):
     path.write_bytes(path.read_bytes()[:500])
     with pytest.raises(MetaError, match=r"rpj-open_lm_7b-1\.0\.json, line \d+: not valid JSON"):
         load(tmp_path)
+
+
+def test_chance_levels_from_eval_metadata():
+    """Every task's "Random baseline" is kept (as a fraction): each of the 46 accuracies has
+    one, the free-form tasks at 0."""
+    t = load_tables("overtrain")
+    chance = dict(t["task_chance"].select("task", "chance").iter_rows())
+    assert chance["hellaswag"] == 0.25 and chance["piqa"] == 0.5 and chance["jeopardy"] == 0.0
+    tasks = set(t["metrics"].filter(pl.col("kind") == "acc")["task"])
+    assert len(tasks) == 44 and tasks <= set(chance)  # hellaswag and mmlu at two shot counts
+    assert t["task_chance"]["source"].unique().to_list() == ["overtrain"]

@@ -228,3 +228,13 @@ def test_a_damaged_repeat_is_named_although_it_is_dropped(tmp_path: Path):
         f"{REPEAT}: hendrycksTest-elementary_mathematics acc is -0.214286, but an accuracy "
         "(kind acc) is between 0 and 1"
     )
+
+
+def test_chance_levels_of_the_accuracy_tasks():
+    """Each lm-eval task scored by accuracy has its chance level: 1 / its answer choices."""
+    t = load_tables("pythia")
+    chance = dict(t["task_chance"].select("task", "chance").iter_rows())
+    assert (chance["arc_easy"], chance["piqa"], chance["lambada_openai"]) == (0.25, 0.5, 0.0)
+    assert chance["hendrycksTest-anatomy"] == 0.25 and chance["blimp_passive_1"] == 0.5
+    tasks = set(t["metrics"].filter(pl.col("kind") == "acc")["task"])
+    assert tasks == set(chance)

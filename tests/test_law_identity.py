@@ -71,12 +71,15 @@ def test_a_warehouse_keyed_by_source_hash_is_rekeyed_on_open(db, tmp_path):
         db.execute("DROP TABLE readings")
         db.execute("DROP TABLE law_intervals")
         db.execute("DROP TABLE law_bootstraps")
+        db.execute("DROP TABLE task_chance")
+        db.execute("ALTER TABLE laws DROP COLUMN fit_error")
         db.execute("DELETE FROM _meta_migrations WHERE name > '0002_laws'")
     db.close()
     with pytest.raises(MetaError, match="needs schema migrations 0003_law_identity, "
                                         "0004_user_runs, 0005_refit_zero_scale_laws, "
                                         "0006_convention_sets, 0007_task_laws, "
-                                        "0008_law_intervals, 0010_readings; open it"):
+                                        "0008_law_intervals, 0009_task_chance, 0010_readings; "
+                                        "open it"):
         warehouse.connect(tmp_path / "w.duckdb", read_only=True)
 
     con = warehouse.connect(tmp_path / "w.duckdb")

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ingest.base import FAMILY_SCHEMA, MODEL_SCHEMA, POINT_SCHEMA, SourceData, frame
-from ingest.normalize import normalize
+from ingest.normalize import check_chance, normalize
 from tests.conftest import checkpoint
 from warehouse.errors import BadRow, MetaError
 
@@ -241,3 +241,16 @@ def test_a_loaders_scale_narrows_the_range(values, message):
     assert str(e.value) == f"p.csv, line 6: {message}"
     ok = with_row(source(), "points", 4, kind="score", value=-0.5, hi=1.0)
     assert -0.5 in normalize("s", ok)["metrics"]["value"].to_list()
+
+
+@pytest.mark.parametrize(("rows", "message"), [
+    ([("piqa", 1.5, 3)], "eval.csv, line 3: chance level is outside [0, 1] (1.5)"),
+    ([("piqa", 0.5, 2), ("piqa", 0.5, 4)],
+     "eval.csv, line 4: a task's chance level appears twice (piqa) also at eval.csv, line 2"),
+])
+def test_chance_levels_are_checked(rows, message):
+    chance = pl.DataFrame([{"task": t, "chance": c, "origin": "x", "file": "eval.csv", "row": r}
+                           for t, c, r in rows])
+    with pytest.raises(BadRow) as e:
+        check_chance(chance)
+    assert str(e.value) == message

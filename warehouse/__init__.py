@@ -12,7 +12,7 @@ from __future__ import annotations
 from importlib import import_module
 
 TABLES = ("sources", "families", "models", "checkpoints", "metrics", "hyperparameters",
-          "published")
+          "published", "task_chance")
 
 _LAZY = {
     "connect": "warehouse.connection",

@@ -10,8 +10,8 @@ import polars as pl
 from warehouse.sql import one, transaction
 
 # Children first, so a reader never sees a row whose parent is gone.
-SOURCE_TABLES = ("published", "readings", "hyperparameters", "metrics", "checkpoints", "models",
-                 "families")
+SOURCE_TABLES = ("task_chance", "published", "readings", "hyperparameters", "metrics",
+                 "checkpoints", "models", "families")
 
 
 def delete_source(con: duckdb.DuckDBPyConnection, source: str) -> None:

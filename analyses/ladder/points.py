@@ -31,14 +31,15 @@ def trailing_mean(values: np.ndarray, window: int) -> np.ndarray:
 
 
 def skipped(n_rows: int, share: float) -> int:
-    """Rows the code skips at the start of a run: ceil(share x rows).
+    """Rows the code skips at the start of a run: ceil(share x rows), never the last row (a
+    run evaluated once keeps its one row; the paper's runs have dozens).
 
     Examples
     --------
-    >>> skipped(37, 0.1), skipped(73, 0.1), skipped(10, 0.0)
-    (4, 8, 0)
+    >>> skipped(37, 0.1), skipped(73, 0.1), skipped(10, 0.0), skipped(1, 0.1)
+    (4, 8, 0, 0)
     """
-    return math.ceil(share * n_rows - 1e-12)
+    return min(math.ceil(share * n_rows - 1e-12), max(n_rows - 1, 0))
 
 
 def last_mean(values: np.ndarray, window: int) -> float:

@@ -1,5 +1,6 @@
 """The task-scaling report: the ladder paper reproduced, its predictions of the 7B and 13B
-targets, its variants, and the two steps per task as figures.
+targets, its variants, the two steps per task as figures, and which tasks the same method
+predicts in other families (:mod:`analyses.tasks.report`).
 
 :func:`write_report` runs :func:`analyses.ladder.run.paper_study` (or takes one) and writes
 ``tasks.md``, ``tasks.html`` and ``figures/*.png``. Every number shown is computed here from
@@ -13,6 +14,7 @@ Bhagia et al. 2024, "Establishing Task Scaling Laws via Compute-Efficient Model 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import duckdb
@@ -141,7 +143,9 @@ def _points(table: pl.DataFrame, choice, sizes: int) -> str:
 
 
 def write_report(con: duckdb.DuckDBPyConnection, out_dir: Path | str, *,
-                 study: LadderStudy | None = None, choices: bool = True) -> list[Path]:
+                 study: LadderStudy | None = None, choices: bool = True,
+                 more: Sequence[Callable[[Document, duckdb.DuckDBPyConnection], None]] = ()
+                 ) -> list[Path]:
     """Write ``tasks.md``, ``tasks.html`` and the figures into ``out_dir``.
 
     Parameters
@@ -153,6 +157,9 @@ def write_report(con: duckdb.DuckDBPyConnection, out_dir: Path | str, *,
         A study already run (skips fitting).
     choices : bool, default=True
         Add the method-choice comparison (:func:`choice_study`; about a minute on 2 cores).
+    more : sequence of callables, optional
+        Sections that other studies add (``(doc, con) -> None``, e.g. the predictability of
+        tasks across families, :func:`analyses.tasks.report.predictability_section`).
 
     Returns
     -------
@@ -223,6 +230,8 @@ def write_report(con: duckdb.DuckDBPyConnection, out_dir: Path | str, *,
                "(loss, accuracy), circles: the chained prediction.")
     if choices:
         choices_section(doc, choice_study(con))
+    for section in more:
+        section(doc, con)
     doc.heading("In the warehouse")
     doc.paragraph(
         f"`meta tasks fit` stores the {len(study.laws)} laws (study `ladder`, family "

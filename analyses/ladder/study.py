@@ -218,11 +218,9 @@ def _run(train: Sequence[Run], targets: Sequence[Run], tasks: Sequence[Task]
                 chained_step2[spec] = fit_step2(train, task, spec)
             f1, f2 = fits1[s1], chained_step2[spec]
             fits2[name] = f2
-            worst = max((f1.status, f2.status), key=_STATUS_ORDER.index)
-            coefficients = ({f"step1.{k}": v for k, v in f1.coefficients.items()}
-                            | {f"step2.{k}": v for k, v in f2.coefficients.items()})
             laws.append(Law(name, task.key, f"chained-{f1.form.name}", "accuracy",
-                            coefficients, worst, float("nan"), f1.n_points + f2.n_points,
+                            chained_coefficients(f1, f2), worst_status(f1.status, f2.status),
+                            float("nan"), f1.n_points + f2.n_points,
                             float("nan"), tuple(r.model_id for r in train),
                             {"variant": name, "task": task.key, "step1": s1,
                              "step2": _settings("step2", task, spec)}))
@@ -249,6 +247,23 @@ def _run(train: Sequence[Run], targets: Sequence[Run], tasks: Sequence[Task]
 
 
 _STATUS_ORDER = ["ok", "at_bound", "max_iter", "nan_objective"]
+
+
+def worst_status(*statuses: str) -> str:
+    """The worst of fit statuses (ok < at_bound < max_iter < nan_objective): a chained law's.
+
+    Examples
+    --------
+    >>> worst_status("ok", "at_bound")
+    'at_bound'
+    """
+    return max(statuses, key=_STATUS_ORDER.index)
+
+
+def chained_coefficients(first: step1.Step1Fit, second: step2.Step2Fit) -> dict[str, float]:
+    """A chained law's coefficients: both steps', prefixed ``step1.`` and ``step2.``."""
+    return ({f"step1.{k}": v for k, v in first.coefficients.items()}
+            | {f"step2.{k}": v for k, v in second.coefficients.items()})
 RESULT_SCHEMA = {"result": pl.String, "task": pl.String, "target": pl.String,
                  "actual": pl.Float64, "predicted": pl.Float64, "rel_error": pl.Float64,
                  "abs_error": pl.Float64, "fit_error": pl.Float64}

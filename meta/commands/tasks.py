@@ -24,22 +24,35 @@ def command() -> None:
 
 
 @command.command("fit")
+@click.option("--families", "across", is_flag=True,
+              help="Instead of the ladder paper's study: the same two steps over every family "
+                   "with task accuracies at several sizes (study tasks); prints the share of "
+                   "predictable tasks per family.")
+@click.option("--family", "names", multiple=True,
+              help="With --families: fit only this family (repeatable).")
 @format_options
 @warehouse_option
 @click.pass_context
-def fit(ctx, fmt, as_json, out, warehouse_path: Path) -> None:
+def fit(ctx, across, names, fmt, as_json, out, warehouse_path: Path) -> None:
     """Fit the ladder paper's step-1, step-2 and chained laws on its 16 ladder runs, predict
-    its 7B and 13B targets, store the laws (study ladder) and print every prediction.
+    its 7B and 13B targets, store the laws (study ladder) and print every prediction; with
+    --families, predict each family's largest model on every task instead (study tasks).
 
     \b
     Example:
         meta tasks fit
         meta tasks fit --format csv --out ladder.csv
+        meta tasks fit --families --family overtrain-C4
     """
+    if names and not across:
+        raise click.UsageError("--family needs --families.")
+    con = open_warehouse(ctx, warehouse_path, read_only=False)
+    if across:
+        _fit_families(con, names, fmt, as_json, out)
+        return
     from analyses.ladder.reproduce import summary
     from analyses.ladder.run import fit_ladder
 
-    con = open_warehouse(ctx, warehouse_path, read_only=False)
     study, written, deleted = fit_ladder(con)
     emit(study.results.select(RESULT_COLUMNS), resolve_format(fmt, as_json), out)
     within = summary(study.comparison)
@@ -50,6 +63,16 @@ def fit(ctx, fmt, as_json, out, warehouse_path: Path) -> None:
         f"({within.filter(~within['within']).height} tables with a cell outside tolerance)",
         err=True,
     )
+
+
+def _fit_families(con, names, fmt, as_json, out) -> None:
+    from analyses.tasks.run import fit_tasks, predictability, shares
+
+    done = fit_tasks(con, names or None, log=lambda line: click.echo(line, err=True))
+    emit(shares(predictability(con, done.families)), resolve_format(fmt, as_json), out)
+    click.echo(f"{done.written} task laws written, {done.laws - done.written} already there, "
+               f"{done.deleted} stale removed ({done.seconds:.0f} s of fits); the view "
+               "task_predictability holds every verdict", err=True)
 
 
 @command.command("predict")

@@ -19,35 +19,19 @@ JOIN families AS f ON f.family = mo.family
 WHERE x.shots = 0 AND list_contains(f.perf_metric, x.metric)
 GROUP BY ALL;
 
--- Absolute relative error of each law on its target (Choshen, Zhang & Andreas 2024, Sec. 3):
--- the mean over the target's test checkpoints, equally weighted, of |L - L_hat| / L.
--- Laws of losses only (`laws.quantity`); the errors of laws of accuracies are in `task_are`.
--- NULL for a law whose fit failed (status other than ok, at_bound, max_iter) or that could
--- not predict every test checkpoint. A scored law that its data cannot identify keeps its
--- ARE (`laws.unidentified` says why; join `laws` to leave such laws out).
-CREATE OR REPLACE VIEW are AS
+-- Each law's error on its target (Choshen, Zhang & Andreas 2024, Sec. 3): the mean over the
+-- target's test checkpoints, equally weighted, of the relative error |L - L_hat| / L, and of
+-- the absolute error in points (x 100, for laws of accuracies). NULL for a law whose fit
+-- failed (status other than ok, at_bound, max_iter) or that could not predict every test
+-- checkpoint. A scored law that its data cannot identify keeps its error (`laws.unidentified`
+-- says why; join `laws` to leave such laws out).
+CREATE OR REPLACE VIEW law_errors AS
 SELECT
     l.law_id,
     l.study,
     l.family,
     l.estimator,
-    CASE WHEN l.status IN ('ok', 'at_bound', 'max_iter') AND count(p.predicted) = count(p.actual)
-         THEN avg(abs(p.actual - p.predicted) / p.actual) END AS are,
-    count(p.predicted) AS n_test
-FROM laws AS l
-LEFT JOIN predictions AS p USING (law_id)
-WHERE l.quantity = 'loss'
-GROUP BY l.law_id, l.study, l.family, l.estimator, l.status;
-
--- The same for laws that predict an accuracy (the ladder's step 2 and chained laws), with the
--- mean absolute error in accuracy points (x 100) beside it: kept apart from `are` so that no
--- average mixes relative errors of accuracies with those of losses.
-CREATE OR REPLACE VIEW task_are AS
-SELECT
-    l.law_id,
-    l.study,
-    l.family,
-    l.estimator,
+    l.quantity,
     CASE WHEN l.status IN ('ok', 'at_bound', 'max_iter') AND count(p.predicted) = count(p.actual)
          THEN avg(abs(p.actual - p.predicted) / p.actual) END AS are,
     CASE WHEN l.status IN ('ok', 'at_bound', 'max_iter') AND count(p.predicted) = count(p.actual)
@@ -55,8 +39,18 @@ SELECT
     count(p.predicted) AS n_test
 FROM laws AS l
 LEFT JOIN predictions AS p USING (law_id)
-WHERE l.quantity = 'accuracy'
-GROUP BY l.law_id, l.study, l.family, l.estimator, l.status;
+GROUP BY l.law_id, l.study, l.family, l.estimator, l.quantity, l.status;
+
+-- ARE (absolute relative error) of the laws of losses, as the Hitchhiker's Guide scores them.
+CREATE OR REPLACE VIEW are AS
+SELECT law_id, study, family, estimator, are, n_test FROM law_errors WHERE quantity = 'loss';
+
+-- The same for laws that predict an accuracy (the ladder's step 2 and chained laws, study
+-- `tasks`), with the error in accuracy points beside it: kept apart from `are` so that no
+-- average mixes relative errors of accuracies with those of losses.
+CREATE OR REPLACE VIEW task_are AS
+SELECT law_id, study, family, estimator, are, abs_points, n_test
+FROM law_errors WHERE quantity = 'accuracy';
 
 -- The fitted quantity as the released Hitchhiker code shapes it (convention set 'released',
 -- analyses/hitchhiker/conventions.py), for the families `meta fit-all --conventions released`

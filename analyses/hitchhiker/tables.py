@@ -528,22 +528,29 @@ def fit_curve(con, law_id: str) -> pl.DataFrame:
     ).with_columns(predicted=pl.col("predicted").fill_nan(None))
 
 
-def families_studied(con) -> pl.DataFrame:
+def families_studied(con, *, sel: Selection = Selection()) -> pl.DataFrame:
     """Every scaled family with its model count, whether it has laws and enters aggregates.
 
     Returns ``family, source, n_models, n_sizes, n_laws, n_scored, in_aggregate``
-    (``n_scored``: laws with an ARE).
+    (``n_laws``: the family's Hitchhiker laws in the convention set of ``sel``;
+    ``n_scored``: those with an ARE).
     """
     return query(
         con,
         """
+        WITH set_laws AS (
+            SELECT l.family, a.are FROM laws l
+            JOIN law_sets s ON s.law_id = l.law_id AND s.conventions = ?
+            JOIN are a ON a.law_id = l.law_id
+        )
         SELECT f.family, f.source, count(DISTINCT m.model_id) AS n_models,
                count(DISTINCT m.num_params) AS n_sizes,
-               (SELECT count(*) FROM laws l WHERE l.family = f.family) AS n_laws,
-               (SELECT count(a.are) FROM are a WHERE a.family = f.family) AS n_scored,
+               (SELECT count(*) FROM set_laws l WHERE l.family = f.family) AS n_laws,
+               (SELECT count(l.are) FROM set_laws l WHERE l.family = f.family) AS n_scored,
                f.in_aggregate
         FROM families f JOIN models m USING (family)
         WHERE f.scaled
         GROUP BY ALL ORDER BY f.family
         """,
+        [sel.conventions],
     )

@@ -61,10 +61,10 @@ class Convention:
     transform: Callable[[pl.DataFrame, duckdb.DuckDBPyConnection], pl.DataFrame] | None = None
 
 
-def _where(points: pl.DataFrame, families: pl.Expr, **columns: pl.Expr) -> pl.DataFrame:
-    """``points`` with ``columns`` replaced on the rows of ``families`` only."""
+def _where(points: pl.DataFrame, rows: pl.Expr, **columns: pl.Expr) -> pl.DataFrame:
+    """``points`` with ``columns`` replaced on the ``rows`` (a boolean expression) only."""
     return points.with_columns(
-        **{name: pl.when(families).then(value).otherwise(pl.col(name))
+        **{name: pl.when(rows).then(value).otherwise(pl.col(name))
            for name, value in columns.items()})
 
 

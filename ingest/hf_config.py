@@ -98,10 +98,16 @@ def read_config(path: str | Path) -> dict:
     return config
 
 
+class _BadKey(Exception):
+    """A key of the configuration is missing or not a positive int (named by the caller)."""
+
+
 def _get(config: dict, key: str) -> int:
     value = config.get(key)
+    if value is None:
+        raise _BadKey(f"{key} is missing")
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise MetaError(f"config.json: {key} must be a positive int; got {value!r}.")
+        raise _BadKey(f"{key} must be a positive int; got {value!r}")
     return value
 
 
@@ -148,8 +154,16 @@ def model_size(config: dict | str | Path, *, seq_len: int | None = None) -> Mode
     -------
     ModelSize
     """
+    name = "config.json" if isinstance(config, dict) else str(config)
     if not isinstance(config, dict):
         config = read_config(config)
+    try:
+        return _size(config, seq_len)
+    except _BadKey as e:
+        raise MetaError(f"{name}: {e}.") from None
+
+
+def _size(config: dict, seq_len: int | None) -> ModelSize:
     model_type = config.get("model_type")
     if model_type in LLAMA_LIKE:
         layer, final_norm, embedding, positions, d_attn = _llama(config, model_type)

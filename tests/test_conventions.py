@@ -344,3 +344,13 @@ def test_every_run_studies_the_whole_sweep_under_its_convention_only(fitted):
     for name, runs in (("corrected", "best"), ("corrected+every-run", "all"),
                        ("corrected+opt-perplexity", "best")):
         assert {f.runs for f in run.load_families(con, conventions=name)} == {runs}
+
+
+def test_moved_by_says_when_no_convention_was_fitted_alone(fitted):
+    from analyses.hitchhiker.sensitivity import NOT_FITTED, sensitivity
+
+    con, _, _ = fitted
+    found = sensitivity(con)
+    assert set(found.by_set) == {"corrected", "released"} and found.alone == []
+    assert set(found.claims_table()["moved by"]) == {NOT_FITTED}
+    assert found.changes().is_empty()

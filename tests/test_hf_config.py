@@ -91,8 +91,13 @@ def test_counts_equal_transformers(name):
 def test_errors_name_the_problem(tmp_path):
     with pytest.raises(UnknownName, match="Unknown model_type 't5'. Known model_types: gpt2"):
         model_size({"model_type": "t5"})
-    with pytest.raises(MetaError, match="hidden_size must be a positive int; got None"):
+    with pytest.raises(MetaError, match="config.json: hidden_size is missing"):
         model_size({"model_type": "llama"})
+    negative = tmp_path / "negative.json"
+    negative.write_text('{"model_type": "llama", "hidden_size": -4096}')
+    with pytest.raises(MetaError, match="negative.json: hidden_size must be a positive int; "
+                                        "got -4096"):
+        model_size(negative)
     with pytest.raises(MetaError, match="sequence length must be a positive int; got 0"):
         model_size(LLAMA2_7B, seq_len=0)
     bad = tmp_path / "config.json"

@@ -333,3 +333,12 @@ def test_report_help_lists_guidelines():
     result = CliRunner().invoke(cli, ["report", "--help"])
     assert result.exit_code == 0 and "guidelines" in result.stdout
     assert "Example:" in cli.commands["report"].commands["guidelines"].help
+
+
+def test_baselines_not_fitted_are_not_measurable(hand):
+    """Only num-models laws: the baselines table keeps its columns (empty) and the claim says
+    it cannot be measured, instead of the report failing."""
+    b = tables.baselines(hand, sel=ALL)
+    assert {"best-seen (all)", "most-trained (all)", "best-seen"} <= set(b.columns)
+    assert b["best-seen (all)"].null_count() == b.height
+    assert claims.baselines(hand, sel=ALL).verdict == claims.NOT_MEASURABLE

@@ -19,6 +19,8 @@ from analyses.hitchhiker.conventions import CONVENTIONS, DEFAULT, RELEASED, conv
 from analyses.hitchhiker.tables import Selection
 from warehouse.sql import query
 
+NOT_FITTED = "not fitted (meta fit-all --conventions sensitivity)"
+
 
 def fitted_sets(con) -> list[str]:
     """The convention sets with laws in the warehouse, in the order of
@@ -46,7 +48,8 @@ class Sensitivity:
 
     def claims_table(self) -> pl.DataFrame:
         """Per claim: the paper's number, the corrected and released measurements and
-        verdicts, and the conventions that flip the corrected verdict when switched on alone.
+        verdicts, and the conventions that flip the corrected verdict when switched on alone
+        (:data:`NOT_FITTED` when no convention was fitted alone).
 
         Returns
         -------
@@ -60,12 +63,13 @@ class Sensitivity:
         for i, c in enumerate(base):
             movers = [n for n in self.alone
                       if self.by_set[f"{DEFAULT}+{n}"][i].verdict != c.verdict]
+            moved = (", ".join(movers) or "none") if self.alone else NOT_FITTED
             rows.append({
                 "key": c.key, "claim": c.claim, "paper": c.paper, "corrected": c.measured,
                 "corrected verdict": c.verdict,
                 "released": released[i].measured if released else "not fitted",
                 "released verdict": released[i].verdict if released else "",
-                "moved by": ", ".join(movers) or "none",
+                "moved by": moved,
             })
         return pl.DataFrame(rows)
 

@@ -232,6 +232,12 @@ def against_paper(con, estimator: str = CURVEFIT, *, sel: Selection = Selection(
     )
 
 
+def _with_nulls(frame: pl.DataFrame, names: tuple[str, ...] | list[str]) -> pl.DataFrame:
+    """``frame`` with a null column for each of ``names`` it lacks (an estimator not fitted)."""
+    return frame.with_columns(
+        [pl.lit(None, pl.Float64).alias(n) for n in names if n not in frame.columns])
+
+
 def baselines(con, *, sel: Selection = Selection()) -> pl.DataFrame:
     """The two no-fit baselines beside both fits, per family, on the full training set.
 
@@ -257,14 +263,13 @@ def baselines(con, *, sel: Selection = Selection()) -> pl.DataFrame:
         .pivot(on="estimator", index="family", values="are")
         .rename({b: f"{b} (all)" for b in BASELINES}, strict=False)
     )
-    for name in (*BASELINES, *ESTIMATORS):
-        if name not in wide.columns:
-            wide = wide.with_columns(pl.lit(None, pl.Float64).alias(name))
+    every = [f"{b} (all)" for b in BASELINES]
+    wide = _with_nulls(wide, (*BASELINES, *ESTIMATORS))
+    means = _with_nulls(means, every)
     return (
         wide.join(k, on="family", how="left")
         .join(means, on="family", how="left")
-        .select("family", "in_aggregate", "n_models", *BASELINES, *ESTIMATORS,
-                *[c for c in means.columns if c.endswith("(all)")])
+        .select("family", "in_aggregate", "n_models", *BASELINES, *ESTIMATORS, *every)
         .sort("family")
     )
 

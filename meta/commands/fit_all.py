@@ -78,11 +78,13 @@ def command(
         meta fit-all --study num-models --estimator huber-lbfgs --family pythia
         meta fit-all --bootstrap 200 --executor ray --address auto
     """
+    from analyses.executor import check
     from analyses.hitchhiker.conventions import CHOICES
     from analyses.hitchhiker.run import fit_all
     from analyses.hitchhiker.studies import STUDIES
     from ingest.run import ingest
 
+    check(executor, jobs=jobs, address=address)  # before the warehouse is opened or loaded
     con = open_warehouse(ctx, warehouse_path, read_only=False)
     if data_root is not None:
         ingest(con, [], data_root, log=lambda m: click.echo(m, err=True))

@@ -178,6 +178,8 @@ class _Report:
     @staticmethod
     def _top_cell(heat: pl.DataFrame) -> float | None:
         """The macro ARE of the top bin (8+ models) at p = 1."""
+        if heat.is_empty():
+            return None
         cell = heat.filter((pl.col("bin") == heat["bin"].max()) & (pl.col("fraction") == 1.0))
         return cell["are"][0] if cell.height else None
 

@@ -354,3 +354,26 @@ def test_moved_by_says_when_no_convention_was_fitted_alone(fitted):
     assert set(found.by_set) == {"corrected", "released"} and found.alone == []
     assert set(found.claims_table()["moved by"]) == {NOT_FITTED}
     assert found.changes().is_empty()
+
+
+def test_stored_points_follow_each_write_of_a_set(tmp_path):
+    from warehouse.laws import POINTS, write_points
+
+    con = warehouse.connect(tmp_path / "w.duckdb")
+    first = points().select(POINTS)
+    stored = "SELECT * EXCLUDE (conventions) FROM convention_points ORDER BY checkpoint_id"
+    write_points(con, "released", first)
+    assert query(con, stored).equals(first.sort("checkpoint_id"))
+    # one value changed, one row gone, one new: the stored rows are exactly the new ones
+    second = pl.concat([
+        first.slice(1).with_columns(perf=pl.when(pl.col("checkpoint_id") == "OPT/1@20000000000")
+                                    .then(9.0).otherwise("perf")),
+        first.slice(0, 1).with_columns(checkpoint_id=pl.lit("OPT/0@new")),
+    ])
+    write_points(con, "released", second)
+    write_points(con, "corrected+opt-perplexity", first.filter(pl.col("family") == "OPT"))
+    assert query(con, stored.replace("ORDER", "WHERE conventions = 'released' ORDER")).equals(
+        second.sort("checkpoint_id"))
+    assert query(con, "SELECT count(*) AS n FROM convention_points")["n"][0] == (
+        second.height + first.filter(pl.col("family") == "OPT").height)
+    con.close()

@@ -14,6 +14,8 @@ from warehouse.identity import data_hash, family_points, stored_law_id
 from warehouse.sql import one, query, transaction
 
 LAW_TABLES = ("laws", "predictions")
+# The columns of a family's points under a convention set (table convention_points).
+POINTS = ("family", "model_id", "checkpoint_id", "num_params", "tokens", "flops", "perf")
 
 
 def law_ids(con: duckdb.DuckDBPyConnection) -> set[str]:
@@ -90,15 +92,20 @@ def delete_orphans(con: duckdb.DuckDBPyConnection, studies: Sequence[str]) -> in
 def write_points(con: duckdb.DuckDBPyConnection, conventions: str, points: pl.DataFrame) -> None:
     """Store the points of the families in ``points`` as the non-default set ``conventions``
     shapes them (``family, model_id, checkpoint_id, num_params, tokens, flops, perf``),
-    replacing those stored before, in one transaction."""
-    columns = ["family", "model_id", "checkpoint_id", "num_params", "tokens", "flops", "perf"]
-    rows = points.select(columns).with_columns(conventions=pl.lit(conventions))
-    con.register("_points", rows.to_arrow())
+    replacing those stored before, in one transaction. Only the rows that differ are
+    deleted and inserted: a run of fit-all that changes nothing writes nothing."""
+    columns = ", ".join(POINTS)
+    stored = f"SELECT {columns} FROM convention_points WHERE conventions = $set"
+    con.register("_points", points.select(POINTS).to_arrow())
     with transaction(con):
-        con.execute("DELETE FROM convention_points WHERE conventions = ? "
-                    "AND family IN (SELECT DISTINCT family FROM _points)", [conventions])
-        con.execute(f"INSERT INTO convention_points (conventions, {', '.join(columns)}) "
-                    f"SELECT conventions, {', '.join(columns)} FROM _points")
+        con.execute(
+            "DELETE FROM convention_points WHERE conventions = $set AND (family, checkpoint_id) "
+            f"IN (SELECT family, checkpoint_id FROM ({stored} AND family IN "
+            f"(SELECT family FROM _points) EXCEPT SELECT {columns} FROM _points))",
+            {"set": conventions})
+        con.execute(f"INSERT INTO convention_points (conventions, {columns}) SELECT $set, * "
+                    f"FROM (SELECT {columns} FROM _points EXCEPT {stored})",
+                    {"set": conventions})
     con.unregister("_points")
 
 

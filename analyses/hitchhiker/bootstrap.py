@@ -32,10 +32,9 @@ from analyses.executor import check as check_engine
 from analyses.executor import executor as engine
 from analyses.hitchhiker.run import (
     CHINCHILLA,
-    SETTINGS,
     Pending,
-    _batch,
     chunked,
+    law_batch,
     load_families,
     plan,
 )
@@ -76,14 +75,14 @@ def refit(items: Sequence[Pending], n_resamples: int, seed: int) -> tuple[np.nda
     """
     form = get_form(items[0].spec.form)
     specs = [p.spec for p in items]
-    train = _batch(specs, "train")
+    train = law_batch(specs, "train")
     runs = np.full(train.mask.shape, -1)
     for i, s in enumerate(specs):
         runs[i, : s.train.size] = s.family.run_index(s.train)
-    est = get_estimator(items[0].estimator)(form=form, **SETTINGS[items[0].estimator])
+    est = get_estimator(items[0].estimator)(form=form, **items[0].settings)
     draws = run_draws(est, train, runs, n_resamples, [law_rng(seed, p.law_id) for p in items])
     flat = draws.reshape(-1, draws.shape[-1])
-    test = _batch(specs, "test")
+    test = law_batch(specs, "test")
     mask = np.repeat(test.mask, n_resamples, axis=0)
     actual = np.repeat(test.y, n_resamples, axis=0)
     with np.errstate(all="ignore"):

@@ -239,6 +239,12 @@ CONVENTIONS: dict[str, Convention] = {
 }
 
 
+def law_conventions(switched: frozenset[str]) -> frozenset[str]:
+    """The conventions of ``switched`` that act on laws (not on points or tables): with the
+    points, they decide which laws a family's studies make."""
+    return frozenset(n for n in switched if CONVENTIONS[n].acts_on == "laws")
+
+
 def convention_sets() -> dict[str, tuple[str, ...]]:
     """Every convention set: ``corrected``, ``released`` and ``corrected+<name>`` for each
     convention alone."""

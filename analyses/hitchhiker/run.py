@@ -20,7 +20,7 @@ import polars as pl
 
 from analyses.executor import check as check_engine
 from analyses.executor import executor as engine
-from analyses.hitchhiker.conventions import DEFAULT, get_set, shape_points
+from analyses.hitchhiker.conventions import DEFAULT, get_set, law_conventions, shape_points
 from analyses.hitchhiker.protocol import Family, LawSpec, eligible
 from analyses.hitchhiker.studies import BASELINES, FIT_ESTIMATORS, STUDIES, get_study
 from analyses.laws import LawBatch, get_estimator, get_form
@@ -150,7 +150,22 @@ def plan(
     return pending, skipped
 
 
-def _batch(specs: Sequence[LawSpec], rows: str) -> LawBatch:
+def _plan_once(plans: dict, families: Iterable[Family], studies: Sequence[str],
+               estimators: Sequence[str] | None) -> tuple[list[Pending], list[str]]:
+    """:func:`plan` of ``families``, each planned once per run of fit-all: a family whose
+    points, runs, target and law conventions another set already planned (a set whose
+    conventions leave it as it is) makes the same laws, so ``plans`` gives them back."""
+    pending, skipped = [], []
+    for f in families:
+        key = (f.name, f.data_hash, f.runs, f.named_target, law_conventions(f.conventions))
+        if key not in plans:
+            plans[key] = plan([f], studies, estimators)
+        pending += plans[key][0]
+        skipped += plans[key][1]
+    return pending, skipped
+
+
+def law_batch(specs: Sequence[LawSpec], rows: str) -> LawBatch:
     """The training (``rows="train"``) or test points of laws as one padded batch."""
     xs, ys = [], []
     for s in specs:
@@ -186,12 +201,12 @@ def fit_specs(items: Sequence[Pending]) -> Fitted:
         status[[s.train.size == 0 for s in specs]] = "too_few_points"
     else:
         est = get_estimator(estimator)(form=form, **settings)
-        est.fit(_batch(specs, "train"))
+        est.fit(law_batch(specs, "train"))
         status[:] = est.status_
         objective[:] = est.objective_
         params[:] = base_params(est.form_, est.params_)
         unidentified = list(est.unidentified_)
-        pred = est.predict(_batch(specs, "test"))
+        pred = est.predict(law_batch(specs, "test"))
         predicted = [pred[i, : s.test.size] for i, s in enumerate(specs)]
     ok = [st in FITTED for st in status]
     for i, pred in enumerate(predicted):
@@ -307,7 +322,7 @@ def judge(con: duckdb.DuckDBPyConnection, resumed: Sequence[Pending]) -> pl.Data
         old = [rows[p.law_id] for p in chunk]
         natural = np.array([[r[k] for k in CHINCHILLA] for r in old], dtype=float)
         objective = np.array([r["objective"] for r in old], dtype=float)
-        batch = _batch([p.spec for p in chunk], "train")
+        batch = law_batch([p.spec for p in chunk], "train")
         status = failures(form, natural, objective, batch, [r["status"] for r in old])
         reasons = unidentified(form, natural, batch)
         for r, st, why in zip(old, status, reasons, strict=True):
@@ -374,9 +389,10 @@ def fit_all(
     everything: dict[str, Pending] = {}
     skipped: list[str] = []
     dropped: dict[str, int] = {}
+    plans: dict[tuple, tuple[list[Pending], list[str]]] = {}
     for name in conventions:
         loaded = load_families(con, families, runs=runs, conventions=name)
-        planned, skips = plan(loaded, studies, estimators)
+        planned, skips = _plan_once(plans, loaded, studies, estimators)
         update_set(con, name, {f.name: f.data_hash for f in loaded},
                    _scope(loaded, studies, estimators), {p.law_id for p in planned})
         if name != DEFAULT and loaded:

@@ -113,6 +113,11 @@ def percent(v: float | None, digits: int = 1) -> str:
     return f"{100 * v:.{digits}f}%"
 
 
+def percent_or_na(v: float | None) -> str:
+    """:func:`percent` in a sentence: ``n/a`` for null or NaN."""
+    return percent(None if v is None else float(v)) or "n/a"
+
+
 def _cell(v: object, is_are: bool) -> str:
     if is_are:
         return percent(v)  # type: ignore[arg-type]

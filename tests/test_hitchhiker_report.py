@@ -160,6 +160,21 @@ def test_one_model_claim_is_measured_on_olmo_when_it_has_laws(db):
 # -- PCA --------------------------------------------------------------------------------------
 
 
+def test_cut_claim_gives_the_laws_own_intervals_where_bootstrapped(db):
+    for family, nocut, cut in (("OPT", 0.2, 0.05), ("pythia", 0.3, 0.08)):
+        add_family(db, family)
+        for study, are in (("num-models-nocut", nocut), ("num-models", cut)):
+            add_law(db, f"{family}-{study}", family, n_models=3, fraction=1.0, are=are,
+                    study=study)
+    db.execute("INSERT INTO law_intervals VALUES ('OPT-num-models', 200, 0, 'are', 0.9, "
+               "0.03, 0.05, 0.09), ('OPT-num-models', 50, 0, 'are', 0.9, 0.0, 0.05, 0.5)")
+    c = claims.cut_10b(db)
+    assert c.verdict == claims.REPRODUCED and c.evidence is None  # two named families
+    assert "to 5.0% [3.0%, 9.0%] with it" in c.reason  # the bootstrap of most resamples
+    assert "pythia goes from 30.0% without the cut to 8.0% with it" in c.reason
+    assert "90% intervals over the laws' resampled runs" in c.reason
+
+
 def test_pca_recovers_a_known_rank():
     rng = np.random.default_rng(3)
     x = rng.normal(size=(40, 2)) @ rng.normal(size=(2, 5)) + np.array([6, 7, 0.5, 0.3, 0.3])
@@ -254,6 +269,9 @@ def test_claims_have_the_promised_shape(fitted):
         assert c.verdict in claims.VERDICTS
         assert c.claim and c.paper and c.measured
         assert c.reason.endswith(".") and len(c.reason) > 30
+        if c.evidence is not None and c.value is not None:  # the number an interval is of
+            assert c.statistic(c.evidence) == pytest.approx(c.value, nan_ok=True)
+            assert "family" in c.evidence.columns
     by = {c.key: c for c in found}
     # no OPT or Pythia here, and one family is too few for a PCA
     assert by["cut-10b"].verdict == claims.NOT_MEASURABLE
@@ -292,7 +310,9 @@ def test_report_writes_markdown_html_and_figures(report):
     for p in pngs:
         assert p.read_bytes()[:8] == PNG
     text = md.read_text()
-    assert "| paper's claim | paper | warehouse | identified laws only | verdict | why |" in text
+    assert ("| paper's claim | paper | warehouse | identified laws only | verdict | 90% interval "
+            "over families | with the interval | why |") in text
+    assert "## Guidelines from this data" in text and "No claim changes verdict" not in text
     assert "### Macro ARE without unidentified laws, curvefit-hitchhiker" in text
     assert "## How sure: the macro heatmap with intervals over families" in text
     assert "too few families" in text  # a handful of families: no interval anywhere

@@ -121,6 +121,11 @@ def _fill(are: np.ndarray, pos: np.ndarray, how: str) -> np.ndarray:
 
 
 
+def entering(df: pl.DataFrame) -> pl.DataFrame:
+    """The rows of the families that enter averages (``in_aggregate``)."""
+    return df.filter(pl.col("in_aggregate"))
+
+
 def macro(
     cells: pl.DataFrame, keys: list[str], *, value: str = "are"
 ) -> pl.DataFrame:

@@ -28,12 +28,14 @@ side. All claims use the paper's estimator (``curvefit-hitchhiker``); each reaso
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import polars as pl
 
 from analyses.hitchhiker import pca, tables
+from analyses.hitchhiker.aggregate import entering, macro
+from analyses.hitchhiker.intervals import mean_of, median_of
 from analyses.hitchhiker.paper import PAPER_FAMILIES
 from analyses.hitchhiker.tables import CURVEFIT, HUBER, Selection
 
@@ -92,6 +94,13 @@ class Claim:
         Why, in one sentence computed from the data.
     value : float or None
         The measured number (a fraction: 0.04 is 4%), None when not measured.
+    paper_value : float or None
+        The paper's number on the scale of ``value``, when the paper gives one.
+    evidence : pl.DataFrame or None
+        The per-family rows ``value`` is computed from (a ``family`` column), for
+        :func:`claim_interval`; None where the claim is not a statistic over families.
+    statistic : callable or None
+        ``value == statistic(evidence)``.
     """
 
     key: str
@@ -101,6 +110,10 @@ class Claim:
     verdict: str
     reason: str
     value: float | None = None
+    paper_value: float | None = None
+    evidence: pl.DataFrame | None = field(default=None, repr=False, compare=False)
+    statistic: Callable[[pl.DataFrame], float] | None = field(
+        default=None, repr=False, compare=False)
 
 
 def _pct(x: float | None, digits: int = 1) -> str:
@@ -114,19 +127,17 @@ def _points(x: float, digits: int = 1) -> str:
     return f"{100 * x:.{digits}f} points"
 
 
-def _aggregate(df: pl.DataFrame) -> pl.DataFrame:
-    return df.filter(pl.col("in_aggregate"))
 
 
 def best_are(con, *, sel: Selection = Selection()) -> Claim:
     """Sec. 4: "4% is the best ARE typically obtained"."""
     text = "4% is the best ARE typically obtained (Sec. 4)"
-    best = _aggregate(tables.best_are(con, CURVEFIT, sel=sel))
+    best = entering(tables.best_are(con, CURVEFIT, sel=sel))
     if best.is_empty():
         return Claim("best-are", text, "4%", "n/a", NOT_MEASURABLE,
                      "No family entering aggregates has a scored num-models law.")
-    med = float(best["are"].median())
-    hub = _aggregate(tables.best_are(con, HUBER, sel=sel))["are"].median()
+    med = median_of("are")(best)
+    hub = entering(tables.best_are(con, HUBER, sel=sel))["are"].median()
     under = float((best["are"] <= 0.04).mean())
     ok = abs(med - 0.04) <= TOL_BEST
     verdict = REPRODUCED if ok else NOT_REPRODUCED
@@ -154,14 +165,18 @@ def best_are(con, *, sel: Selection = Selection()) -> Claim:
                 f"{_pct(rest['are'].median())}"
             )
         reason += f"; {CAVEATS['families']}"
-    return Claim("best-are", text, "4%", _pct(med), verdict, reason + ".", med)
+    return Claim("best-are", text, "4%", _pct(med), verdict, reason + ".", med, 0.04,
+                 best.select("family", "are"), median_of("are"))
 
 
 def useful_20(con, *, sel: Selection = Selection()) -> Claim:
     """Sec. 4: "ARE up to 20% can still distinguish between many modeling choices"."""
     text = "ARE up to 20% can still distinguish between many modeling choices (Sec. 4)"
-    share, n = tables.share_below(con, "num-models", CURVEFIT, USEFUL, sel=sel)
-    share_h, n_h = tables.share_below(con, "num-models", HUBER, USEFUL, sel=sel)
+    scored = {e: tables.laws(con, "num-models", e, sel=sel).drop_nulls("are").select(
+        "family", under=pl.col("are") < USEFUL) for e in (CURVEFIT, HUBER)}
+    n, n_h = scored[CURVEFIT].height, scored[HUBER].height
+    share, share_h = (mean_of("under")(scored[e]) if scored[e].height else float("nan")
+                      for e in (CURVEFIT, HUBER))
     if n == 0:
         return Claim("useful-20", text, "20%", "n/a", NOT_MEASURABLE,
                      "No num-models law was scored.")
@@ -171,21 +186,22 @@ def useful_20(con, *, sel: Selection = Selection()) -> Claim:
         f"effect sizes, which the warehouse does not record."
     )
     return Claim("useful-20", text, "20%", f"{share:.0%} of laws under 20%", NOT_MEASURABLE,
-                 reason, share)
+                 reason, share, None, scored[CURVEFIT], mean_of("under"))
 
 
 def baselines(con, *, sel: Selection = Selection()) -> Claim:
     """Sec. 5.2: the no-fit baselines reach "18% ARE on average"."""
     text = ("Baselines without a fit (best loss seen, most-trained model) have 18% ARE on "
             "average across families (Sec. 5.2)")
-    b = _aggregate(tables.baselines(con, sel=sel))
-    every = b["best-seen (all)"].drop_nulls()
+    b = entering(tables.baselines(con, sel=sel))
+    evidence = b.select("family", every="best-seen (all)").drop_nulls()
+    every = evidence["every"]
     if every.is_empty():
         return Claim("baselines", text, "18%", "n/a", NOT_MEASURABLE,
                      "No baseline was scored on a family entering aggregates.")
     # The paper's 18% averages its baseline heatmap (every number of models and p) over
     # families; the full-data cell is given beside it.
-    m_best = float(every.mean())
+    m_best = mean_of("every")(evidence)
     m_last = float(b["most-trained (all)"].drop_nulls().mean())
     f_best = b["best-seen"].drop_nulls().mean()
     f_last = b["most-trained"].drop_nulls().mean()
@@ -206,7 +222,8 @@ def baselines(con, *, sel: Selection = Selection()) -> Claim:
             f"{CAVEATS['families']}"
         )
     return Claim("baselines", text, "18%", f"{_pct(m_best)} / {_pct(m_last)}",
-                 REPRODUCED if ok else NOT_REPRODUCED, reason + ".", m_best)
+                 REPRODUCED if ok else NOT_REPRODUCED, reason + ".", m_best, 0.18, evidence,
+                 mean_of("every"))
 
 
 def five_models_table(con, estimator: str, *,
@@ -214,7 +231,7 @@ def five_models_table(con, estimator: str, *,
     """Per family (in aggregates) with 5 or more smaller models: the mean ARE over p with 2-4
     models (``few``), with 5 (``five``) and with all of them (``most``); and the means of those
     three over the families."""
-    df = _aggregate(tables.laws(con, "num-models", estimator, sel=sel))
+    df = entering(tables.laws(con, "num-models", estimator, sel=sel))
     rows = df.group_by("family", "n_models").agg(pl.col("are").mean())
     top = rows.group_by("family").agg(top=pl.col("n_models").max())
     rows = rows.join(top, on="family").filter(pl.col("top") >= 5)
@@ -254,22 +271,30 @@ def five_models(con, *, sel: Selection = Selection()) -> Claim:
             short = f"stay more than {_points(TOL_FIVE, 0)} behind all models"
         reason += f", so 5 models {short} here, and {CAVEATS['families']}"
     return Claim("five-models", text, "5 models", _pct(m["five"]) + " at 5 models",
-                 REPRODUCED if ok else NOT_REPRODUCED, reason + ".", m["five"])
+                 REPRODUCED if ok else NOT_REPRODUCED, reason + ".", m["five"], None, per,
+                 mean_of("five"))
+
+
+def first_reliable(per_family: pl.DataFrame) -> float:
+    """The smallest prefix p whose macro ARE over the families of ``per_family``
+    (:func:`analyses.hitchhiker.tables.self_prefix`) is at most :data:`SELF_OK`; inf when
+    none is."""
+    curve = macro(per_family, ["fraction"]).filter(pl.col("are") <= SELF_OK)
+    return float(curve["fraction"].min()) if curve.height else float("inf")
 
 
 def self_prefix(con, *, sel: Selection = Selection()) -> Claim:
     """Sec. 5.1: about 30% of a run predicts its own final loss."""
     text = ("A model's own final loss can be estimated from about the first 30% of its run "
             "(Sec. 5.1)")
-    curve = tables.self_prefix_macro(con, CURVEFIT, sel=sel).drop_nulls("are")
+    evidence = entering(tables.self_prefix(con, CURVEFIT, sel=sel)).drop_nulls("are")
+    curve = macro(evidence, ["fraction"]).drop_nulls("are")
     if curve.is_empty():
         return Claim("self-prefix", text, "30%", "n/a", NOT_MEASURABLE,
                      "No self-prefix law was scored.")
-    ok_rows = curve.filter(pl.col("are") <= SELF_OK)
-    hub = tables.self_prefix_macro(con, HUBER, sel=sel).drop_nulls("are")
-    hub_ok = hub.filter(pl.col("are") <= SELF_OK)
-    p = float(ok_rows["fraction"].min()) if ok_rows.height else None
-    p_h = float(hub_ok["fraction"].min()) if hub_ok.height else None
+    p, p_h = (first_reliable(entering(tables.self_prefix(con, e, sel=sel)))
+              for e in (CURVEFIT, HUBER))
+    p, p_h = (None if np.isinf(x) else x for x in (p, p_h))
     at = dict(zip(curve["fraction"], curve["are"], strict=True))
     n_fam = int(curve["n_families"].max())
     if p is None:
@@ -278,7 +303,8 @@ def self_prefix(con, *, sel: Selection = Selection()) -> Claim:
             f"{n_fam} families to {_pct(SELF_OK, 0)} (it is {_pct(curve['are'][-1])} at the "
             f"longest prefix), and {CAVEATS['families']}."
         )
-        return Claim("self-prefix", text, "30%", "n/a", NOT_REPRODUCED, reason, None)
+        return Claim("self-prefix", text, "30%", "n/a", NOT_REPRODUCED, reason, None, 0.3,
+                     evidence, first_reliable)
     ok = abs(round(p - 0.3, 6)) <= 0.1
     reason = (
         f"Taking a prefix as reliable once the macro ARE over {n_fam} families is at most "
@@ -289,7 +315,7 @@ def self_prefix(con, *, sel: Selection = Selection()) -> Claim:
     if not ok:
         reason += f", not within 10 points of the paper's 30%, and {CAVEATS['families']}"
     return Claim("self-prefix", text, "30%", f"{p:.0%}", REPRODUCED if ok else NOT_REPRODUCED,
-                 reason + ".", p)
+                 reason + ".", p, 0.3, evidence, first_reliable)
 
 
 def cut_10b(con, *, sel: Selection = Selection()) -> Claim:
@@ -298,11 +324,17 @@ def cut_10b(con, *, sel: Selection = Selection()) -> Claim:
             "ARE to 4-10% (Sec. 6.1)")
     df = tables.cut_effect(con, CURVEFIT, sel=sel)
     hub = tables.cut_effect(con, HUBER, sel=sel)
+    # Two named families: no family to resample; a law's own interval is over its runs.
+    runs = {r["law_id"]: f" [{_pct(r['low'])}, {_pct(r['high'])}]" for r in
+            tables.are_intervals(con, df["law_id"].drop_nulls().to_list()).iter_rows(
+                named=True)}
     parts, oks, measured = [], [], []
     for family in ("OPT", "pythia"):
         f = df.filter(pl.col("family") == family)
-        cut = f.filter(pl.col("study") == "num-models")["full"]
-        nocut = f.filter(pl.col("study") == "num-models-nocut")["full"]
+        cut, nocut = (f.filter(pl.col("study") == s) for s in ("num-models", "num-models-nocut"))
+        bracket = {k: runs.get(v["law_id"][0], "") if v.height else "" for k, v in
+                   (("cut", cut), ("nocut", nocut))}
+        cut, nocut = cut["full"], nocut["full"]
         if cut.is_empty() or nocut.is_empty() or cut[0] is None or nocut[0] is None:
             parts.append(f"{family} has no scored law with and without the cut")
             oks.append(None)
@@ -314,7 +346,8 @@ def cut_10b(con, *, sel: Selection = Selection()) -> Claim:
         oks.append(ok)
         measured.append(f"{family} {_pct(nocut[0])} -> {_pct(cut[0])}")
         parts.append(
-            f"{family} goes from {_pct(nocut[0])} without the cut to {_pct(cut[0])} with it "
+            f"{family} goes from {_pct(nocut[0])}{bracket['nocut']} without the cut to "
+            f"{_pct(cut[0])}{bracket['cut']} with it "
             f"(huber-lbfgs {_pct(h_no[0] if h_no.len() else None)} -> "
             f"{_pct(h_cut[0] if h_cut.len() else None)})"
         )
@@ -323,6 +356,8 @@ def cut_10b(con, *, sel: Selection = Selection()) -> Claim:
                      "; ".join(parts) + ".")
     ok = all(o is True for o in oks)
     reason = "With all smaller models and whole runs, " + "; ".join(parts)
+    if runs:
+        reason += " (in brackets: 90% intervals over the laws' resampled runs)"
     if not ok:
         failed = [f for f, o in zip(("OPT", "pythia"), oks, strict=True) if o is not True]
         why = [CAVEATS["opt"] if f == "OPT" else CAVEATS["pythia"] for f in failed]
@@ -335,6 +370,11 @@ def cut_10b(con, *, sel: Selection = Selection()) -> Claim:
                  None)
 
 
+def _three_components(laws: pl.DataFrame) -> float:
+    """Share of the variance of the laws' log-parameters that 3 components explain."""
+    return pca.cumulative(pca.fit_pca(laws.select(pca.PARAMS).to_numpy()), 3)
+
+
 def pca_components(con, *, sel: Selection = Selection()) -> Claim:
     """Sec. 9: "3 components explain 99.49% of the variance between the 5 parameters"."""
     text = "3 principal components explain 99.49% of the variance of the 5 parameters (Sec. 9)"
@@ -342,13 +382,12 @@ def pca_components(con, *, sel: Selection = Selection()) -> Claim:
     if df.height < 4:
         return Claim("pca", text, "99.49%", "n/a", NOT_MEASURABLE,
                      f"Only {df.height} per-family laws have finite log-parameters.")
-    fit = pca.fit_pca(df.select(pca.PARAMS).to_numpy())
-    cum = pca.cumulative(fit, 3)
+    cum = _three_components(df)
     parts = []
     for est, which in ((HUBER, "full"), (CURVEFIT, "all")):
         other = pca.law_params(con, est, selection=which, sel=sel)
         if other.height >= 4:
-            c = pca.cumulative(pca.fit_pca(other.select(pca.PARAMS).to_numpy()), 3)
+            c = _three_components(other)
             label = "the huber-lbfgs per-family laws" if which == "full" else (
                 f"all {other.height} num-models laws")
             parts.append(f"{_pct(c, 2)} for {label}")
@@ -359,7 +398,7 @@ def pca_components(con, *, sel: Selection = Selection()) -> Claim:
         f"{'at least' if ok else 'below'} the {_pct(PCA_OK, 0)} taken as agreement"
     )
     return Claim("pca", text, "99.49%", _pct(cum, 2), REPRODUCED if ok else NOT_REPRODUCED,
-                 reason + ".", cum)
+                 reason + ".", cum, 0.9949, df, _three_components)
 
 
 def one_model(con, *, sel: Selection = Selection()) -> Claim:
@@ -409,7 +448,7 @@ def one_model(con, *, sel: Selection = Selection()) -> Claim:
     nearest = nearest.filter(pl.col("family").is_in(agg.implode()))
     if nearest.is_empty():
         return Claim("one-model", text, "<1%", "n/a", NOT_MEASURABLE, f"{olmo_text}.")
-    med = float(nearest["at_full"].median())
+    med = median_of("at_full")(nearest)
     under = int((nearest["at_full"] < 0.01).sum())
     reason = (
         f"Not measurable as stated: {olmo_text}; instead, from the largest smaller model's "
@@ -417,7 +456,8 @@ def one_model(con, *, sel: Selection = Selection()) -> Claim:
         f"{under} are under 1%{opt_text}"
     )
     return Claim("one-model", text, "<1%", _pct(med) + " (median, nearest model)",
-                 NOT_MEASURABLE, reason + ".", med)
+                 NOT_MEASURABLE, reason + ".", med, None, nearest.select("family", "at_full"),
+                 median_of("at_full"))
 
 
 def outliers(con, *, sel: Selection = Selection()) -> Claim:
@@ -428,7 +468,7 @@ def outliers(con, *, sel: Selection = Selection()) -> Claim:
     if loo.is_empty():
         return Claim("outliers", text, "58%", "n/a", NOT_MEASURABLE,
                      "no family has 4 to 19 smaller models with scored laws.", None)
-    share = float(loo["match"].mean())
+    share = mean_of("match")(loo)
     huber = tables.leave_one_out(con, HUBER, sel=sel)
     h = float(huber["match"].mean()) if huber.height else float("nan")
     verdict = REPRODUCED if abs(share - 0.58) <= TOL_OUTLIERS else NOT_REPRODUCED
@@ -436,7 +476,7 @@ def outliers(con, *, sel: Selection = Selection()) -> Claim:
         "outliers", text, "58%", _pct(share, 0), verdict,
         f"{int(loo['match'].sum())} of {loo.height} families match (huber-lbfgs: "
         f"{_pct(h, 0)}); reproduced when within {_points(TOL_OUTLIERS)} of 58%.",
-        share,
+        share, 0.58, loo.select("family", "match"), mean_of("match"),
     )
 
 

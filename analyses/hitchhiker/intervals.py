@@ -1,4 +1,4 @@
-"""Intervals of macro averages: the families resampled.
+"""Intervals of what the report computes over families: the families resampled.
 
 A macro cell (e.g. 5 models x p = 0.5 in the paper's heatmap) is the mean over families of
 each family's value in it (:func:`analyses.hitchhiker.tables.macro`), so the evidence varies
@@ -7,21 +7,26 @@ same draw serves every cell, as the families of one resample are one world. Each
 interval is the central percentile interval of its resampled means. A cell with a value from
 fewer than :data:`MIN_FAMILIES` families gets ``too few families`` and no interval (a
 bootstrap of one to four families says little, and one family gives a zero width), and is
-never resolved. Pure: frames in, a frame out.
+never resolved. A claim or guideline (:func:`family_interval`) is any statistic of a
+frame with one or more rows per family: the same draw of families, the statistic recomputed on
+each resample. Pure: frames in, frames or :class:`Interval` out.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
 
 from warehouse.errors import MetaError
 
+SEED, RESAMPLES, LEVEL = 0, 1000, 0.9  # what the report shows
 MIN_FAMILIES = 5
 RESOLVED_WIDTH = 0.05  # a cell is resolved when its interval is narrower (ARE 5 points)
 TOO_FEW = "too few families"
+NO_INTERVAL = "no finite resample"
 
 
 def macro_intervals(
@@ -29,9 +34,9 @@ def macro_intervals(
     keys: Sequence[str],
     *,
     value: str = "are",
-    n_resamples: int = 1000,
-    seed: int = 0,
-    level: float = 0.9,
+    n_resamples: int = RESAMPLES,
+    seed: int = SEED,
+    level: float = LEVEL,
     min_families: int = MIN_FAMILIES,
     resolved_width: float = RESOLVED_WIDTH,
 ) -> pl.DataFrame:
@@ -105,13 +110,130 @@ def macro_intervals(
     )
 
 
-def _check(n_resamples: object, level: object, min_families: object) -> None:
+@dataclass(frozen=True)
+class Interval:
+    """A statistic over families with its interval over resampled families.
+
+    Attributes
+    ----------
+    value : float
+        The statistic on the families as they are.
+    low, high : float or None
+        The central percentile interval (None when ``status`` is ``too few families``); a
+        bound may be infinite where the statistic can be (no prefix reaches a threshold).
+    n_families : int
+    status : str
+        ``ok``, ``too few families``, or ``no finite resample`` (the statistic was NaN on
+        every resample).
+    level : float
+    n_resamples : int
+    seed : int
+    """
+
+    value: float
+    low: float | None
+    high: float | None
+    n_families: int
+    status: str
+    level: float
+    n_resamples: int
+    seed: int
+
+    def contains(self, x: float) -> bool | None:
+        """Whether ``x`` lies in the interval; None without one."""
+        return None if self.low is None else bool(self.low <= x <= self.high)
+
+    def side(self, threshold: float) -> int | None:
+        """-1 when the whole interval lies below ``threshold``, 1 above, 0 when it straddles
+        it (or touches it); None without an interval."""
+        if self.low is None:
+            return None
+        return -1 if self.high < threshold else 1 if self.low > threshold else 0
+
+
+def family_interval(
+    evidence: pl.DataFrame,
+    statistic: Callable[[pl.DataFrame], float],
+    *,
+    n_resamples: int = RESAMPLES,
+    seed: int = SEED,
+    level: float = LEVEL,
+    min_families: int = MIN_FAMILIES,
+) -> Interval:
+    """A statistic of per-family evidence with its interval over resampled families.
+
+    Each resample draws as many families as ``evidence`` has, with replacement, and
+    recomputes ``statistic`` on their rows; a family drawn twice enters twice, under a
+    new name for each draw (``statistic`` must read everything it needs from ``evidence``:
+    it sees ``family`` values such as ``"3"``). The interval is the central percentile
+    interval of the resampled statistics, taken as order statistics (numpy's
+    ``inverted_cdf``), so that a statistic with few distinct values (a share of the run, a
+    count) or an infinite one keeps values it can take; resamples whose statistic is NaN
+    are dropped.
+
+    Parameters
+    ----------
+    evidence : pl.DataFrame
+        One or more rows per family, in a ``family`` column.
+    statistic : callable
+        Frame to float.
+    n_resamples, seed, level, min_families
+        As :func:`macro_intervals`.
+
+    Returns
+    -------
+    Interval
+
+    Examples
+    --------
+    >>> ev = pl.DataFrame({"family": list("abcdef"), "are": [0.1, 0.2, 0.1, 0.3, 0.2, 0.1]})
+    >>> iv = family_interval(ev, lambda f: float(f["are"].median()), n_resamples=200)
+    >>> iv.status, round(iv.value, 3), iv.low <= 0.15 <= iv.high, iv.contains(0.9)
+    ('ok', 0.15, True, False)
+    >>> family_interval(ev.head(3), lambda f: float(f["are"].mean())).status
+    'too few families'
+    """
+    _check(n_resamples, level, min_families, "family_interval")
+    value = float(statistic(evidence))
+    names = evidence["family"].unique().sort()
+    common = dict(value=value, n_families=names.len(), level=level,
+                  n_resamples=n_resamples, seed=seed)
+    if names.len() < min_families:
+        return Interval(low=None, high=None, status=TOO_FEW, **common)
+    index = evidence.with_row_index("_row").group_by("family").agg("_row").sort("family")
+    rows = [np.asarray(r, dtype=np.int64) for r in index["_row"]]
+    sizes = np.array([r.size for r in rows])
+    rng = np.random.default_rng(seed)
+    stats = np.empty(n_resamples)
+    for r, draw in enumerate(rng.integers(names.len(), size=(n_resamples, names.len()))):
+        sample = evidence[np.concatenate([rows[d] for d in draw])].with_columns(
+            family=pl.Series(np.repeat(np.arange(draw.size), sizes[draw]).astype(str)))
+        stats[r] = statistic(sample)
+    stats = stats[~np.isnan(stats)]
+    if stats.size == 0:
+        return Interval(low=None, high=None, status=NO_INTERVAL, **common)
+    low, high = np.quantile(stats, [(1 - level) / 2, (1 + level) / 2], method="inverted_cdf")
+    return Interval(low=float(low), high=float(high), status="ok", **common)
+
+
+def median_of(column: str) -> Callable[[pl.DataFrame], float]:
+    """The statistic "median of ``column``", for :func:`family_interval`."""
+    return lambda f: float(f[column].median())
+
+
+def mean_of(column: str) -> Callable[[pl.DataFrame], float]:
+    """The statistic "mean of ``column``" (booleans as shares), for :func:`family_interval`."""
+    return lambda f: float(f[column].cast(pl.Float64).mean())
+
+
+def _check(n_resamples: object, level: object, min_families: object,
+           name: str = "macro_intervals") -> None:
     if not isinstance(n_resamples, int) or isinstance(n_resamples, bool) or n_resamples < 1:
-        raise MetaError(f"The 'n_resamples' parameter of macro_intervals must be an int in "
+        raise MetaError(f"The 'n_resamples' parameter of {name} must be an int in "
                         f"the range [1, inf). Got {n_resamples!r} instead.")
     if not isinstance(level, float) or not 0 < level < 1:
-        raise MetaError(f"The 'level' parameter of macro_intervals must be a float in the "
+        raise MetaError(f"The 'level' parameter of {name} must be a float in the "
                         f"range (0, 1). Got {level!r} instead.")
     if not isinstance(min_families, int) or isinstance(min_families, bool) or min_families < 1:
-        raise MetaError(f"The 'min_families' parameter of macro_intervals must be an int in "
+        raise MetaError(f"The 'min_families' parameter of {name} must be an int in "
                         f"the range [1, inf). Got {min_families!r} instead.")

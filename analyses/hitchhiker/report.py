@@ -24,14 +24,18 @@ import numpy as np
 import polars as pl
 
 from analyses.document import Document, percent
+from analyses.document import percent_or_na as _pct
 from analyses.hitchhiker import (
     aggregate,
     claims,
     figures,
+    guidelines,
+    intervals,
     pca,
     report_conventions,
     report_intervals,
     tables,
+    verdicts,
 )
 from analyses.hitchhiker.tables import BASELINES, CURVEFIT, ESTIMATORS, HUBER, Selection
 from warehouse.errors import MetaError
@@ -79,10 +83,6 @@ def _require_laws(con) -> None:
         n = 0
     if not n:
         raise MetaError("The warehouse holds no fitted num-models laws; run 'meta fit-all' first.")
-
-
-def _pct(v) -> str:
-    return percent(None if v is None else float(v)) or "n/a"
 
 
 def _share(column: str, digits: int = 0) -> pl.Expr:
@@ -186,160 +186,55 @@ class _Report:
     def section_claims(self) -> None:
         d = self.doc
         d.heading("Claims of the paper, checked")
+        judged = [verdicts.judge_claim(c) for c in self.claims]
         frame = claims.claims_frame(self.claims).with_columns(
-            identified=pl.Series([c.measured for c in self.identified_claims])
+            identified=pl.Series([c.measured for c in self.identified_claims]),
+            interval=pl.Series([j.text for j in judged]),
+            judged=pl.Series([j.verdict for j in judged]),
         ).rename(
             {"claim": "paper's claim", "paper": "paper", "measured": "warehouse",
-             "identified": "identified laws only", "verdict": "verdict", "reason": "why"}
-        ).select("paper's claim", "paper", "warehouse", "identified laws only", "verdict", "why")
+             "identified": "identified laws only", "verdict": "verdict", "reason": "why",
+             "interval": f"{intervals.LEVEL:.0%} interval over families",
+             "judged": "with the interval"}
+        ).select("paper's claim", "paper", "warehouse", "identified laws only", "verdict",
+                 f"{intervals.LEVEL:.0%} interval over families", "with the interval", "why")
         d.table(frame, verdict="verdict")
         counts = {v: sum(c.verdict == v for c in self.claims) for v in claims.VERDICTS}
+        changed = [c.key for c, j in zip(self.claims, judged, strict=True) if j.changed]
         d.paragraph(
             f"{counts[claims.REPRODUCED]} of {len(self.claims)} claims are reproduced, "
             f"{counts[claims.NOT_REPRODUCED]} are not, and {counts[claims.NOT_MEASURABLE]} "
             f"cannot be measured on this data. Thresholds are set in "
-            f"`analyses/hitchhiker/claims.py` and stated in each reason."
+            f"`analyses/hitchhiker/claims.py` and stated in each reason. The interval is over "
+            f"{intervals.RESAMPLES:,} resamples of the families the claim averages (seed "
+            f"{intervals.SEED}; '{intervals.TOO_FEW}' below {intervals.MIN_FAMILIES}); a claim "
+            f"about named families (the 10B cut) has none, and its reason gives the laws' own "
+            f"intervals over resampled runs where `meta bootstrap` computed them. "
+            + (f"Once intervals are shown, {len(changed)} claims change verdict "
+               f"({', '.join(changed)}): a reproduced claim whose interval excludes the paper's "
+               f"number, one not reproduced whose interval holds it, or one resting on too few "
+               f"families." if changed else "No claim changes verdict once intervals are shown.")
         )
 
     def section_guidelines(self) -> None:
         d = self.doc
         d.heading("Guidelines from this data")
-        items = []
-        best = tables.best_are(self.con, CURVEFIT).filter(pl.col("in_aggregate"))
-        if best.height:
-            items.append(
-                f"**Expect** a best-case ARE of {_pct(best['are'].median())} (median over "
-                f"{best.height} families of their best law); the worst family's best is "
-                f"{_pct(best['are'].max())} ({best['family'][-1]})."
-            )
-        per, m = claims.five_models_table(self.con, CURVEFIT)
-        if per.height:
-            more = "at least 5" if m["five"] < m["few"] else "more than 5"
-            items.append(
-                f"**Models:** in the {per.height} families with 5 or more smaller models, mean "
-                f"ARE over p is {_pct(m['few'])} with 2-4 models, {_pct(m['five'])} with 5 and "
-                f"{_pct(m['most'])} with all of them, so use {more} models where you can."
-            )
-        rows = self._by_p(CURVEFIT)
-        if rows is not None and rows.height > 1:
-            first, last = rows.row(0, named=True), rows.row(-1, named=True)
-            best_p = rows.sort("are").row(0, named=True)
-            advice = (
-                "fit on the runs as far along as you have them"
-                if best_p["fraction"] == last["fraction"]
-                else f"more of the runs did not help beyond p = {best_p['fraction']:g}"
-            )
-            items.append(
-                f"**Training share:** averaged over the model-count bins, ARE is "
-                f"{_pct(first['are'])} with p = {first['fraction']:g} of training, "
-                f"{_pct(last['are'])} with p = {last['fraction']:g}, and lowest "
-                f"({_pct(best_p['are'])}) at p = {best_p['fraction']:g}: {advice}."
-            )
-        cut = self._cut_macro(CURVEFIT)
-        if cut is not None:
-            head = ("Discard checkpoints before 10B tokens" if cut["wins"] > cut["n"] / 2
-                    else "The 10B-token cut is no clear win here")
-            items.append(
-                f"**{head}:** with all smaller models and whole runs, the cut lowers ARE in "
-                f"{cut['wins']} of {cut['n']} families; the mean is {_pct(cut['cut'])} with "
-                f"it and {_pct(cut['nocut'])} without (medians {_pct(cut['cut_med'])} and "
-                f"{_pct(cut['nocut_med'])})."
-            )
-        sp = tables.self_prefix_macro(self.con, CURVEFIT).drop_nulls("are")
-        ok = sp.filter(pl.col("are") <= claims.SELF_OK)
-        if sp.height:
-            first = ok["fraction"].min() if ok.height else None
-            items.append(
-                f"**Predicting a run from its own start:** the macro ARE is "
-                f"{_pct(sp['are'][0])} from the first {sp['fraction'][0]:.0%} and "
-                f"{_pct(sp['are'][-1])} from {sp['fraction'][-1]:.0%}; it first reaches "
-                f"{_pct(claims.SELF_OK)} at "
-                + (f"{first:.0%} of the run." if first is not None else "no prefix measured.")
-            )
-        suf = self._suffix_vs_prefix(CURVEFIT)
-        if suf is not None:
-            head = ("Keep the middle of the runs" if suf["suffix"] > suf["prefix"]
-                    else "The ends of the runs suffice here")
-            items.append(
-                f"**{head}:** fitting only on the ends of the runs (the suffix study) gives a "
-                f"median cell ARE of {_pct(suf['suffix'])} against {_pct(suf['prefix'])} for "
-                f"fits on the whole runs after 10B tokens, over the same model-count bins "
-                f"(medians, as a few diverging laws dominate the suffix means)."
-            )
-        win = tables.windows(self.con, CURVEFIT).filter(pl.col("fraction") == 1.0)
-        win = win.drop_nulls("are")
-        if win.height:
-            items.append(
-                "**Scale-up:** with 4 consecutive sizes and whole runs, ARE by how much larger "
-                "the target is than the largest training model: "
-                + ", ".join(f"{r['scale']}: {_pct(r['are'])}" for r in win.iter_rows(named=True))
-                + "."
-            )
-        base = tables.baselines(self.con).filter(pl.col("in_aggregate"))
-        both = base.drop_nulls([CURVEFIT, *BASELINES])
-        if both.height:
-            wins = both.select(
-                (pl.col(CURVEFIT) < pl.min_horizontal(*BASELINES)).sum()
-            ).item()
-            head = ("Fit a law rather than carry a loss over" if wins > both.height / 2
-                    else "A fitted law rarely beats the baselines here")
-            items.append(
-                f"**{head}:** with all smaller models and whole runs, the fitted law beats both "
-                f"no-fit baselines in {wins} of {both.height} families."
-            )
-        full = aggregate.full_data(tables.laws(self.con, "num-models")).filter(
-            pl.col("in_aggregate")
-        ).pivot(on="estimator", index="family", values="are").drop_nulls()
-        if full.height and HUBER in full.columns and CURVEFIT in full.columns:
-            h_better = int((full[HUBER] < full[CURVEFIT]).sum())
-            items.append(
-                f"**Estimator:** with all smaller models and whole runs, `huber-lbfgs` has the "
-                f"lower ARE in {h_better} of {full.height} families (mean "
-                f"{_pct(full[HUBER].mean())} vs {_pct(full[CURVEFIT].mean())} for "
-                f"`curvefit-hitchhiker`)."
-            )
-        loo = tables.leave_one_out(self.con, CURVEFIT)
-        if loo.height:
-            share = loo["share_worse"].mean()
-            found = loo["match"].mean()
-            items.append(
-                f"**Outlier models:** leaving one training size out made the target's ARE "
-                f"worse in {share:.0%} of the cases (mean over {loo.height} families); the "
-                f"model the law predicts worst is the one whose removal hurts the target most "
-                f"in {found:.0%} of the families, so cross-validation "
-                f"{'usually finds' if found > 0.5 else 'does not reliably find'} a bad model."
-            )
-        d.bullets(items)
-
-    def _by_p(self, estimator: str) -> pl.DataFrame | None:
-        heat = self.heat[estimator]
-        if heat.is_empty():
-            return None
-        return aggregate.by_fraction(heat).drop_nulls("are")
-
-    def _cut_macro(self, estimator: str) -> dict | None:
-        parts = []
-        for study in ("num-models", "num-models-nocut"):
-            df = aggregate.full_data(tables.laws(self.con, study, estimator))
-            parts.append(df.filter(pl.col("in_aggregate")).select(
-                "family", pl.col("are").alias(study)))
-        both = parts[0].join(parts[1], on="family").drop_nulls()
-        if both.is_empty():
-            return None
-        return {"n": both.height, "cut": both["num-models"].mean(),
-                "nocut": both["num-models-nocut"].mean(),
-                "cut_med": both["num-models"].median(),
-                "nocut_med": both["num-models-nocut"].median(),
-                "wins": int((both["num-models"] < both["num-models-nocut"]).sum())}
-
-    def _suffix_vs_prefix(self, estimator: str) -> dict | None:
-        suf = tables.suffix(self.con, estimator).drop_nulls("are")
-        pre = self.heat[estimator].filter(pl.col("fraction") == 1.0).drop_nulls("are")
-        bins = set(suf["bin"]) & set(pre["bin"])
-        if not bins:
-            return None
-        return {"suffix": suf.filter(pl.col("bin").is_in(list(bins)))["are"].median(),
-                "prefix": pre.filter(pl.col("bin").is_in(list(bins)))["are"].median()}
+        judged = [(g, verdicts.judge_guideline(g)) for g in guidelines.guidelines(self.con)]
+        d.bullets([f"{g.text} *{g.measure}: {j.text} over {j.interval.n_families} families"
+                   + ("" if j.verdict in (verdicts.REPORTS, intervals.TOO_FEW)
+                      else f"; {j.verdict}") + ".*" for g, j in judged])
+        changed = [g.key for g, j in judged if j.changed]
+        d.paragraph(
+            f"In italics, each sentence's number with its {intervals.LEVEL:.0%} interval over "
+            f"{intervals.RESAMPLES:,} resamples of the families (seed {intervals.SEED}); advice "
+            f"'{verdicts.HOLDS}' when the whole interval lies on the side of the threshold it "
+            f"was taken from, '{verdicts.NOT_RESOLVED}' when the interval straddles it, and "
+            f"'{intervals.TOO_FEW}' below {intervals.MIN_FAMILIES} families. "
+            + (f"Once intervals are shown, {len(changed)} of "
+               f"{sum(g.threshold is not None for g, _ in judged)} pieces of advice are no "
+               f"longer supported: {', '.join(changed)}." if changed else
+               "Every piece of advice holds across its interval.")
+        )
 
     # -- sections ---------------------------------------------------------------------------
 

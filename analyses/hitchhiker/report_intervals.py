@@ -13,12 +13,18 @@ from analyses.document import Document, percent
 from analyses.hitchhiker import figures, tables
 from analyses.hitchhiker.aggregate import bin_label
 from analyses.hitchhiker.conventions import DEFAULT, RELEASED
-from analyses.hitchhiker.intervals import MIN_FAMILIES, RESOLVED_WIDTH, TOO_FEW, macro_intervals
+from analyses.hitchhiker.intervals import (
+    LEVEL,
+    MIN_FAMILIES,
+    RESAMPLES,
+    RESOLVED_WIDTH,
+    SEED,
+    TOO_FEW,
+    macro_intervals,
+)
 from analyses.hitchhiker.paper import paper_heatmaps
 from analyses.hitchhiker.sensitivity import fitted_sets
 from analyses.hitchhiker.tables import CURVEFIT, Selection
-
-SEED, RESAMPLES, LEVEL = 0, 1000, 0.9
 
 
 def cell_intervals(con, sel: Selection = Selection()) -> pl.DataFrame:
@@ -31,8 +37,8 @@ def cell_intervals(con, sel: Selection = Selection()) -> pl.DataFrame:
         (``inside``: the paper's number lies in the interval; null without one of the two).
     """
     cells = tables.heatmap_cells(con, "num-models", CURVEFIT, sel=sel)
-    out = macro_intervals(cells, ["bin", "fraction"], n_resamples=RESAMPLES, seed=SEED,
-                          level=LEVEL).with_columns(pl.col("low", "high").fill_nan(None))
+    out = macro_intervals(cells, ["bin", "fraction"]).with_columns(
+        pl.col("low", "high").fill_nan(None))
     paper = paper_heatmaps().filter(pl.col("model_type") == "all").select(
         "bin", "fraction", paper="are")
     return out.join(paper, on=["bin", "fraction"], how="left").with_columns(

@@ -326,7 +326,8 @@ def cut_effect(con, estimator: str, families: tuple[str, ...] = ("OPT", "pythia"
     -------
     pl.DataFrame
         ``family, study, min_tokens, full`` (ARE with all smaller models and p = 1),
-        ``best`` and ``mean`` (over all the family's laws of that study), ``n_scored``.
+        ``best`` and ``mean`` (over all the family's laws of that study), ``n_scored``,
+        ``law_id`` (the law of ``full``).
     """
     parts = []
     for study in ("num-models", "num-models-nocut"):
@@ -334,7 +335,7 @@ def cut_effect(con, estimator: str, families: tuple[str, ...] = ("OPT", "pythia"
             pl.col("family").is_in(list(families)))
         if df.is_empty():
             continue
-        full = full_data(df).select("family", full=pl.col("are"))
+        full = full_data(df).select("family", "law_id", full=pl.col("are"))
         parts.append(
             df.group_by("family")
             .agg(
@@ -350,10 +351,10 @@ def cut_effect(con, estimator: str, families: tuple[str, ...] = ("OPT", "pythia"
         return pl.DataFrame(
             schema={"family": pl.String, "study": pl.String, "min_tokens": pl.Float64,
                     "full": pl.Float64, "best": pl.Float64, "mean": pl.Float64,
-                    "n_scored": pl.UInt32}
+                    "n_scored": pl.UInt32, "law_id": pl.String}
         )
     return pl.concat(parts).select(
-        "family", "study", "min_tokens", "full", "best", "mean", "n_scored"
+        "family", "study", "min_tokens", "full", "best", "mean", "n_scored", "law_id"
     ).sort("family", "study")
 
 
@@ -400,6 +401,14 @@ def one_model_best(con, estimator: str, *, sel: Selection = Selection()) -> pl.D
     )
 
 
+def window_cells(con, estimator: str, *, sel: Selection = Selection()) -> pl.DataFrame:
+    """The per-family cells :func:`windows` averages: ``family, in_aggregate, scale,
+    fraction, are, n_laws, n_scored``."""
+    df = laws(con, "windows", estimator, sel=sel).with_columns(
+        scale=scale_up_bin(pl.col("scale_up")))
+    return cell_means(df, ["family", "in_aggregate", "scale"], "fraction")
+
+
 def windows(con, estimator: str, *, sel: Selection = Selection()) -> pl.DataFrame:
     """Fig. 1(a), Sec. 7: windows of 4 consecutive sizes; ARE by scale-up bin x p.
 
@@ -408,10 +417,7 @@ def windows(con, estimator: str, *, sel: Selection = Selection()) -> pl.DataFram
     pl.DataFrame
         ``scale, fraction, are, n_families`` (macro average; the scale bin is a string).
     """
-    df = laws(con, "windows", estimator, sel=sel).with_columns(
-        scale=scale_up_bin(pl.col("scale_up")))
-    cells = cell_means(df, ["family", "in_aggregate", "scale"], "fraction")
-    return macro(cells, ["scale", "fraction"]).with_columns(
+    return macro(window_cells(con, estimator, sel=sel), ["scale", "fraction"]).with_columns(
         order=pl.col("scale").replace_strict(
             {s: i for i, s in enumerate(SCALE_LABELS)}, return_dtype=pl.Int32
         )
@@ -479,13 +485,24 @@ def leave_one_out(con, estimator: str, *, sel: Selection = Selection()) -> pl.Da
     )
 
 
-def share_below(con, study: str, estimator: str, threshold: float, *,
-                sel: Selection = Selection()) -> tuple[float, int]:
-    """Share of the scored laws of ``study`` with ARE below ``threshold``, and their count."""
-    are = laws(con, study, estimator, sel=sel)["are"].drop_nulls()
-    if are.is_empty():
-        return float("nan"), 0
-    return float((are < threshold).mean()), are.len()
+_ARE_INTERVALS = """
+SELECT i.law_id, i.low, i.high, i.n_resamples, i.seed
+FROM law_intervals i
+WHERE list_contains(?, i.law_id) AND i.quantity = 'are' AND i.level = ?
+QUALIFY row_number() OVER (PARTITION BY i.law_id ORDER BY i.n_resamples DESC, i.seed) = 1
+"""
+
+
+def are_intervals(con, law_ids: list[str], level: float = 0.9) -> pl.DataFrame:
+    """The stored interval of each law's ARE over resampled runs (``meta bootstrap``), from
+    its bootstrap with the most resamples; laws never bootstrapped have no row.
+
+    Returns
+    -------
+    pl.DataFrame
+        ``law_id, low, high, n_resamples, seed``.
+    """
+    return query(con, _ARE_INTERVALS, [list(law_ids), level])
 
 
 _CURVE = """

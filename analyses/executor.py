@@ -3,7 +3,7 @@
 Every engine runs a picklable function on items and yields ``(item, result)`` pairs as they
 finish; the driver (the caller) writes each result once, so what it wrote survives an
 interruption. A chunk gives the same bits in every engine: each call runs with BLAS limited
-to :data:`BLAS_THREADS` threads.
+to :data:`BLAS_THREADS` threads, and the law kernel to one.
 
 Killing the driver, even with SIGKILL, leaves no worker behind: a local worker exits when
 its parent does (Linux ``PR_SET_PDEATHSIG``, elsewhere a watchdog thread), and the
@@ -29,13 +29,14 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import contextmanager
 from typing import Protocol
 
 from warehouse.errors import MetaError, UnknownName
 
 EXECUTORS = ("local", "ray")
 BLAS_THREADS = 1  # per worker: many small products, and the same bits in every engine
+KERNEL_THREADS = "META_KERNEL_THREADS"  # the law kernel's threads, when set
 WINDOW = 2  # items in flight per worker: one running, one queued behind it
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
@@ -49,18 +50,30 @@ class Executor(Protocol):
         """``(item, fn(item))`` for every item, in the order they finish."""
 
 
-def one_blas_thread() -> AbstractContextManager:
-    """BLAS limited to :data:`BLAS_THREADS` thread while it is entered: each worker then uses
-    one core, the same bits come out in every engine, and many tiny fits run faster without
+@contextmanager
+def one_thread() -> Iterator[None]:
+    """BLAS limited to :data:`BLAS_THREADS` thread, and the law kernel's thread pool
+    (:mod:`analyses.laws.objectives`, through :data:`KERNEL_THREADS`) to one, while it is
+    entered: each worker then uses one core (two workers on two cores no longer run four
+    threads), the same bits come out in every engine, and many tiny fits run faster without
     OpenBLAS waking its thread pool for every small product."""
     from threadpoolctl import threadpool_limits
 
-    return threadpool_limits(BLAS_THREADS, user_api="blas")
+    before = os.environ.get(KERNEL_THREADS)
+    os.environ[KERNEL_THREADS] = "1"
+    try:
+        with threadpool_limits(BLAS_THREADS, user_api="blas"):
+            yield
+    finally:
+        if before is None:
+            del os.environ[KERNEL_THREADS]
+        else:
+            os.environ[KERNEL_THREADS] = before
 
 
 def call(fn: Callable, item):
-    """``fn(item)`` with BLAS limited to one thread (in every engine)."""
-    with one_blas_thread():
+    """``fn(item)`` on one thread (:func:`one_thread`), in every engine."""
+    with one_thread():
         return fn(item)
 
 

@@ -8,7 +8,7 @@
 3. ``huber.POLISH_RTOL`` (polish every start within twice the best, not only the 8 best) and
    ``HuberLBFGS(ftol=1e-5)`` against ``1e-6``: whole fits on the Chinchilla grid.
 4. ``SigmoidRegression``: L-BFGS-B with ``None`` bounds against ``(-inf, inf)`` (identical
-   iterates), and many tiny fits under ``one_blas_thread`` against BLAS's own threads.
+   iterates), and many tiny fits under ``one_thread`` against BLAS's own threads.
 
     python benchmarks/bench_choices.py [--data-root DIR]
 
@@ -28,7 +28,7 @@ from scipy.optimize import minimize as scipy_minimize
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from analyses.executor import one_blas_thread  # noqa: E402
+from analyses.executor import one_thread  # noqa: E402
 from analyses.laws import HuberLBFGS, get_form, get_grid  # noqa: E402
 from analyses.laws import huber as huber_module  # noqa: E402
 from analyses.laws.grids import grid_starts  # noqa: E402
@@ -111,9 +111,9 @@ def bench_sigmoid() -> None:
             SigmoidRegression().fit(x[i % 20:i % 20 + 40], y[i % 20:i % 20 + 40])
 
     default = _median(many, repeats=1)
-    with one_blas_thread():
+    with one_thread():
         one = _median(many, repeats=1)
-    print(f"[sigmoid] {fits} tiny fits: BLAS threads {default:.2f} s, one_blas_thread "
+    print(f"[sigmoid] {fits} tiny fits: BLAS threads {default:.2f} s, one_thread "
           f"{one:.2f} s")
 
 

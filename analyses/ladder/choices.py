@@ -30,7 +30,7 @@ import duckdb
 import numpy as np
 import polars as pl
 
-from analyses.executor import one_blas_thread
+from analyses.executor import one_thread
 from analyses.ladder import step1
 from analyses.ladder.data import Run, load_runs, tagged
 from analyses.ladder.points import last_mean
@@ -183,7 +183,7 @@ def choice_study(con: duckdb.DuckDBPyConnection, tasks: Sequence[Task] = TASKS
     ladder = load_runs(con, catalog(con)["model_id"].to_list(), tuple(tasks))
     external = list(load_runs(con, tagged(con, "final:eval"), tuple(tasks)).values())
     rung_targets = [ladder[f"olmo-ladder/{name}"] for name in RUNG_TARGETS]
-    with one_blas_thread():
+    with one_thread():
         rung = score(con, ladder, PAPER_SIZES, rung_targets, tasks)
         on_targets = [score(con, ladder, sizes, external, tasks).with_columns(
             sizes=pl.lit(len(sizes))) for sizes in (PAPER_SIZES, ALL_SIZES)]

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import polars as pl
 
-from analyses.executor import one_blas_thread
+from analyses.executor import one_thread
 from analyses.ladder import step1, step2
 from analyses.ladder.data import Run
 from analyses.ladder.points import last_mean, step2_points
@@ -185,7 +185,7 @@ def run_study(train: Sequence[Run], targets: Sequence[Run],
     ----------
     Bhagia et al. 2024, Secs. 3-4; ``methods/ladder.md`` Secs. 2-4.
     """
-    with one_blas_thread():  # dozens of tiny fits: BLAS threads only slow them down
+    with one_thread():  # dozens of tiny fits: BLAS threads only slow them down
         return _run(train, targets, tasks)
 
 

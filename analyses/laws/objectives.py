@@ -20,6 +20,7 @@ import os
 
 import numpy as np
 
+from analyses.executor import KERNEL_THREADS
 from analyses.laws.batch import LawBatch
 from analyses.laws.forms import Form
 from analyses.laws.lbfgs import LBFGSResult, rowdot
@@ -35,6 +36,13 @@ except ImportError as e:  # a source checkout used without installing it
 BLOCK = 1 << 16  # points per block of rows
 THREADS = min(2, os.cpu_count() or 1)
 _POOL: list = []
+
+
+def _threads() -> int:
+    """:data:`THREADS`, or fewer where a worker of :mod:`analyses.executor` says so (each of
+    its workers is one core)."""
+    limit = os.environ.get(KERNEL_THREADS)
+    return THREADS if limit is None else min(THREADS, int(limit))
 
 
 def _pool():
@@ -82,8 +90,8 @@ class HuberLog:
         """Objective ``(b,)`` and gradient ``(b, p)`` at internal ``theta (b, p)``.
 
         Rows are processed in blocks of about ``BLOCK`` points, spread over ``THREADS``
-        threads (numpy and the kernel release the GIL); each row's arithmetic is the same in
-        any block, so results do not depend on the blocking.
+        threads, one in an executor's worker (numpy and the kernel release the GIL); each
+        row's arithmetic is the same in any block, so results do not depend on the blocking.
         """
         theta, rows = np.ascontiguousarray(theta, dtype=float), np.asarray(rows)
         f, g = np.empty(rows.size), np.empty(theta.shape)
@@ -124,7 +132,7 @@ class HuberLog:
                             hi[sl], self.law[sl], *self.kernel, self.delta, opts)
 
         # rows differ in iterations: small blocks keep the threads busy to the end
-        self._spread(n, max(1, min(BLOCK // self.points, -(-n // (16 * THREADS)))), block)
+        self._spread(n, max(1, min(BLOCK // self.points, -(-n // (16 * _threads())))), block)
         f[~np.isfinite(f)] = np.inf
         return LBFGSResult(x, f, g, n_iter, n_eval, status)
 
@@ -132,7 +140,7 @@ class HuberLog:
     def _spread(n: int, step: int, block) -> None:
         """``block(slice)`` over ``range(n)`` in slices of ``step`` rows, on the thread pool."""
         starts = [slice(s, s + step) for s in range(0, n, step)]
-        if THREADS > 1 and len(starts) > 1:
+        if _threads() > 1 and len(starts) > 1:
             list(_pool().map(block, starts))
         else:
             for sl in starts:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from analyses.executor import one_blas_thread
+from analyses.executor import one_thread
 from analyses.observational.methods import (
     ExperimentData,
     MethodFit,
@@ -89,7 +89,7 @@ def bootstrap(experiment_data: ExperimentData, method: str = "pc", *, n_resample
     for _ in range(n_resamples):
         idx = rng.integers(0, train.height, train.height)
         try:
-            with one_blas_thread():
+            with one_thread():
                 fit = fit_method(train[idx], test, exp, method, n_components=n_components)
         except MetaError:
             failed += 1

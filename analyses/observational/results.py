@@ -12,7 +12,7 @@ import duckdb
 import numpy as np
 import polars as pl
 
-from analyses.executor import one_blas_thread
+from analyses.executor import one_thread
 from analyses.observational.bootstrap import Bootstrap, bootstrap
 from analyses.observational.equivalent_flops import LogLinear, equivalent_flops
 from analyses.observational.experiments import METHODS, Experiment, Split, get_experiment
@@ -150,7 +150,7 @@ def run(con: duckdb.DuckDBPyConnection, experiment: Experiment | str, *,
     if ed.test.height == 0:
         raise MetaError(f"Experiment '{exp.name}' has no test model under its split "
                         f"({exp.split.describe()}).")
-    with one_blas_thread():
+    with one_thread():
         fits = {m: fit_method(ed.train, ed.test, exp, m, n_components=n_components)
                 for m in METHODS}
     common = set(ed.test["model"].to_list())

@@ -32,7 +32,7 @@ from collections.abc import Sequence
 import numpy as np
 from scipy.optimize import OptimizeWarning
 
-from analyses.executor import one_blas_thread
+from analyses.executor import one_thread
 from analyses.ladder import step1, step2
 from analyses.ladder.data import Run
 from analyses.ladder.points import last_mean, step2_points
@@ -157,7 +157,7 @@ def fit_family(family: FamilyRuns, tasks: Sequence[Task] | None = None) -> list[
     """
     n_sizes = len({r.num_params for r in family.runs})
     laws = []
-    with one_blas_thread():  # hundreds of tiny fits: BLAS threads only slow them down
+    with one_thread():  # hundreds of tiny fits: BLAS threads only slow them down
         for k in range(MIN_TRAIN_SIZES, n_sizes):
             train, targets = split(family.runs, k)
             loss = fit_loss(train)

@@ -20,7 +20,7 @@ Verdict rules (stated in each reason):
   the cut and is at most 10% with it;
 - PCA: 3 components explain at least :data:`PCA_OK` of the variance of the per-family laws.
 
-The nine claims stay in one file (about 460 lines) so that their verdict rules read side by
+The nine claims stay in one file (about 500 lines) so that their verdict rules read side by
 side. All claims use the paper's estimator (``curvefit-hitchhiker``); each reason gives the
 ``huber-lbfgs`` number beside it.
 """
@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import polars as pl
 
-from analyses.hitchhiker import pca, tables
+from analyses.hitchhiker import pca, study_tables, tables
 from analyses.hitchhiker.aggregate import entering, macro
 from analyses.hitchhiker.intervals import mean_of, median_of
 from analyses.hitchhiker.paper import PAPER_FAMILIES
@@ -322,11 +322,11 @@ def cut_10b(con, *, sel: Selection = Selection()) -> Claim:
     """Sec. 6.1: discarding the first 10B tokens takes OPT and Pythia from >15% to 4-10%."""
     text = ("Discarding checkpoints before 10B tokens takes OPT and Pythia from more than 15% "
             "ARE to 4-10% (Sec. 6.1)")
-    df = tables.cut_effect(con, CURVEFIT, sel=sel)
-    hub = tables.cut_effect(con, HUBER, sel=sel)
+    df = study_tables.cut_effect(con, CURVEFIT, sel=sel)
+    hub = study_tables.cut_effect(con, HUBER, sel=sel)
     # Two named families: no family to resample; a law's own interval is over its runs.
     runs = {r["law_id"]: f" [{_pct(r['low'])}, {_pct(r['high'])}]" for r in
-            tables.are_intervals(con, df["law_id"].drop_nulls().to_list()).iter_rows(
+            study_tables.are_intervals(con, df["law_id"].drop_nulls().to_list()).iter_rows(
                 named=True)}
     parts, oks, measured = [], [], []
     for family in ("OPT", "pythia"):
@@ -409,7 +409,7 @@ def one_model(con, *, sel: Selection = Selection()) -> Claim:
     """
     text = ("One model's curve with A and alpha borrowed from another family predicts a larger "
             "model: OLMo 1B -> 7B with under 1% ARE (Sec. 5, App. A)")
-    best = tables.one_model_best(con, CURVEFIT, sel=sel)
+    best = study_tables.one_model_best(con, CURVEFIT, sel=sel)
     opt = best.filter(pl.col("family") == "OPT").sort("num_params")
     opt_text = ", ".join(
         f"{r['model'].split('/')[-1]} {_pct(r['at_full'])}" for r in opt.iter_rows(named=True)
@@ -420,7 +420,7 @@ def one_model(con, *, sel: Selection = Selection()) -> Claim:
     olmo = best.filter((pl.col("family") == "olmo") & pl.col("at_full").is_not_null())
     if olmo.height:
         r = olmo.sort("num_params").row(0, named=True)
-        hub = tables.one_model_best(con, HUBER, sel=sel).filter(
+        hub = study_tables.one_model_best(con, HUBER, sel=sel).filter(
             pl.col("model") == r["model"])
         ok = r["at_full"] < 0.01
         reason = (
@@ -464,12 +464,12 @@ def outliers(con, *, sel: Selection = Selection()) -> Claim:
     """App. D: cross-validation finds the model that spoils a law in 58% of the cases."""
     text = ("App. D: leaving one model out, the worst-predicted model is the one whose "
             "removal hurts the target most")
-    loo = tables.leave_one_out(con, CURVEFIT, sel=sel)
+    loo = study_tables.leave_one_out(con, CURVEFIT, sel=sel)
     if loo.is_empty():
         return Claim("outliers", text, "58%", "n/a", NOT_MEASURABLE,
                      "no family has 4 to 19 smaller models with scored laws.", None)
     share = mean_of("match")(loo)
-    huber = tables.leave_one_out(con, HUBER, sel=sel)
+    huber = study_tables.leave_one_out(con, HUBER, sel=sel)
     h = float(huber["match"].mean()) if huber.height else float("nan")
     verdict = REPRODUCED if abs(share - 0.58) <= TOL_OUTLIERS else NOT_REPRODUCED
     return Claim(

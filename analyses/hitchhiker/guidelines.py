@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from analyses.document import percent_or_na as _pct
-from analyses.hitchhiker import claims, tables
+from analyses.hitchhiker import claims, study_tables, tables
 from analyses.hitchhiker.aggregate import by_fraction, entering, full_data, macro
 from analyses.hitchhiker.intervals import mean_of, median_of
 from analyses.hitchhiker.tables import BASELINES, CURVEFIT, HUBER
@@ -204,9 +204,9 @@ def suffix(con) -> Guideline | None:
 
 
 def scale_up(con) -> Guideline | None:
-    cells = entering(tables.window_cells(con, CURVEFIT)).filter(
+    cells = entering(study_tables.window_cells(con, CURVEFIT)).filter(
         pl.col("fraction") == 1.0).drop_nulls("are")
-    win = tables.windows(con, CURVEFIT).filter(pl.col("fraction") == 1.0).drop_nulls("are")
+    win = study_tables.windows(con, CURVEFIT).filter(pl.col("fraction") == 1.0).drop_nulls("are")
     if win.is_empty():
         return None
     largest = win["scale"][-1]
@@ -260,7 +260,7 @@ def estimator(con) -> Guideline | None:
 
 
 def outliers(con) -> Guideline | None:
-    loo = tables.leave_one_out(con, CURVEFIT)
+    loo = study_tables.leave_one_out(con, CURVEFIT)
     if loo.is_empty():
         return None
     found = loo["match"].mean()

@@ -5,10 +5,13 @@
 from measured numbers; where the warehouse disagrees with the paper, the claim's reason says so
 and why (:mod:`analyses.hitchhiker.claims`).
 
-The file stays whole (about 650 lines): one class writes one document, a short method per
+The file stays whole (about 570 lines): one class writes one document, a short method per
 section in reading order over shared figure and table helpers; the sections on the paper's
-data conventions are apart (:mod:`analyses.hitchhiker.report_conventions`), and every number
-comes from :mod:`~analyses.hitchhiker.tables` and :mod:`~analyses.hitchhiker.claims`.
+data conventions and on intervals are apart (:mod:`~analyses.hitchhiker.report_conventions`,
+:mod:`~analyses.hitchhiker.report_intervals`), and every number comes from
+:mod:`~analyses.hitchhiker.tables`, :mod:`~analyses.hitchhiker.study_tables`,
+:mod:`~analyses.hitchhiker.claims`, :mod:`~analyses.hitchhiker.guidelines` and
+:mod:`~analyses.hitchhiker.verdicts`.
 
 References
 ----------
@@ -34,6 +37,7 @@ from analyses.hitchhiker import (
     pca,
     report_conventions,
     report_intervals,
+    study_tables,
     tables,
     verdicts,
 )
@@ -324,7 +328,7 @@ class _Report:
             best = tables.best_are(self.con, e).sort("family")
             panels = []
             for r in best.iter_rows(named=True):
-                pts = tables.fit_curve(self.con, r["law_id"])
+                pts = study_tables.fit_curve(self.con, r["law_id"])
                 if pts.height:
                     panels.append((f"{r['family']}: ARE {_pct(r['are'])} (k={r['n_models']}, "
                                    f"p={r['fraction']:g})", pts))
@@ -384,7 +388,7 @@ class _Report:
         d.paragraph("Sec. 6.1: the num-models laws again without the 1e10-token cut "
                     "(`num-models-nocut`). `full`: all smaller models and whole runs; `best` "
                     "and `mean` over every (k, p).")
-        t = pl.concat([tables.cut_effect(self.con, e).with_columns(estimator=pl.lit(e))
+        t = pl.concat([study_tables.cut_effect(self.con, e).with_columns(estimator=pl.lit(e))
                        for e in ESTIMATORS])
         if t.height:
             d.table(t.select("family", "estimator", "study", "full", "best", "mean", "n_scored"),
@@ -417,8 +421,8 @@ class _Report:
                f"{n_olmo} models and the studies skip families with fewer than 3. ")
             + "`best` is the lowest ARE over p, `p=1` uses the whole curve."
         )
-        best = tables.one_model_best(self.con, CURVEFIT)
-        hub = tables.one_model_best(self.con, HUBER).select(
+        best = study_tables.one_model_best(self.con, CURVEFIT)
+        hub = study_tables.one_model_best(self.con, HUBER).select(
             "model", pl.col("at_full").alias(f"p=1 ({HUBER})"))
         t = best.filter(pl.col("family").is_in(list(ONE_MODEL_FAMILIES))).join(
             hub, on="model", how="left").select(
@@ -427,7 +431,7 @@ class _Report:
             f"p=1 ({HUBER})")
         if t.height:
             d.table(t, are=("best", "p=1", f"p=1 ({HUBER})"))
-        cells = tables.one_model(self.con, CURVEFIT)
+        cells = study_tables.one_model(self.con, CURVEFIT)
         panels = []
         for fam in ONE_MODEL_FAMILIES:
             c = cells.filter((pl.col("family") == fam) & (pl.col("scale_up") > 1))
@@ -448,7 +452,7 @@ class _Report:
                     "the target is than the largest of them (test checkpoints after 10B tokens).")
         panels = []
         for e in ESTIMATORS:
-            w = tables.windows(self.con, e)
+            w = study_tables.windows(self.con, e)
             if w.height:
                 order = {s: i for i, s in enumerate(aggregate.SCALE_LABELS)}
                 panels.append((e, w.with_columns(
@@ -466,7 +470,7 @@ class _Report:
         d.heading("Only the end of training")
         d.paragraph("Fig. 4: laws fitted only on checkpoints with m x 0.7 T <= tokens < 0.7 T "
                     "(and after 10B tokens).")
-        panels = [(e, tables.suffix(self.con, e)) for e in ESTIMATORS]
+        panels = [(e, study_tables.suffix(self.con, e)) for e in ESTIMATORS]
         panels = [(e, s) for e, s in panels if s.height]
         if panels:
             path = figures.heatmaps(panels, self.fig("suffix"), row="bin", col="suffix",
@@ -479,7 +483,7 @@ class _Report:
     def section_scale_down(self) -> None:
         d = self.doc
         d.heading("Scale-down: predicting the smallest model")
-        panels = [(e, tables.scale_down(self.con, e)) for e in ESTIMATORS]
+        panels = [(e, study_tables.scale_down(self.con, e)) for e in ESTIMATORS]
         panels = [(e, s) for e, s in panels if s.height]
         if not panels:
             return
@@ -504,7 +508,7 @@ class _Report:
     def section_leave_one_out(self) -> None:
         d = self.doc
         d.heading("Leaving one size out")
-        loo = tables.leave_one_out(self.con, CURVEFIT)
+        loo = study_tables.leave_one_out(self.con, CURVEFIT)
         d.paragraph(
             "App. D: in families with 4 to 19 smaller models, each is left out of a law on "
             "the others (p = 0.7) and the law is scored on the target and on the model left "

@@ -32,18 +32,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from threadpoolctl import threadpool_limits  # noqa: E402
-
-import analyses.laws.objectives as objectives  # noqa: E402
 import warehouse  # noqa: E402
-from analyses.executor import executor  # noqa: E402
+from analyses.executor import executor, one_thread  # noqa: E402
 from analyses.hitchhiker.bootstrap import (  # noqa: E402
     MIN_RUNS,
     REFITS,
     bootstrap_specs,
     n_runs,
 )
-from analyses.hitchhiker.run import _batch, chunked, load_families, plan  # noqa: E402
+from analyses.hitchhiker.run import chunked, law_batch, load_families, plan  # noqa: E402
 from analyses.hitchhiker.studies import BASELINES, STUDIES  # noqa: E402
 from analyses.laws import HuberLBFGS  # noqa: E402
 from analyses.laws.identify import FITTED  # noqa: E402
@@ -82,7 +79,7 @@ def timed_bootstrap(kind: str, chunks, n: int, jobs: int) -> tuple[float, float,
 def rate(laws, grid) -> float:
     """Laws fitted per second in this process, with one kernel thread."""
     est = HuberLBFGS(grid=grid, polish=1, form=laws[0].spec.form)
-    batch = _batch([p.spec for p in laws], "train")
+    batch = law_batch([p.spec for p in laws], "train")
     start = time.perf_counter()
     est.fit(batch)
     return len(laws) / (time.perf_counter() - start)
@@ -121,9 +118,8 @@ def main() -> None:
     print(f"   all rounds: Ray / local = {on_ray / local:.2f}x (goal < 1.3x)")
     per_core = {"huber-lbfgs": len(sample) * n * args.rounds / local / args.jobs}
 
-    objectives.THREADS = 1  # one core: the kernel's own threads off
     few = sample[: max(1, len(sample) // 10)]
-    with threadpool_limits(1):
+    with one_thread():  # one core: BLAS and the kernel's own threads off
         single, grid = rate(sample, "muennighoff"), rate(few, "hoffmann")
     print(f"2. laws/s/core: single start {single:.0f}, Hoffmann's 4,500 starts {grid:.2f} "
           f"({single / grid:.0f}x fewer)")

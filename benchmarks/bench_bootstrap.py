@@ -40,7 +40,8 @@ from analyses.hitchhiker.bootstrap import (  # noqa: E402
     bootstrap_specs,
     n_runs,
 )
-from analyses.hitchhiker.run import chunked, law_batch, load_families, plan  # noqa: E402
+from analyses.hitchhiker.fitting import chunked, law_batch  # noqa: E402
+from analyses.hitchhiker.run import load_families, plan  # noqa: E402
 from analyses.hitchhiker.studies import BASELINES, STUDIES  # noqa: E402
 from analyses.laws import HuberLBFGS  # noqa: E402
 from analyses.laws.identify import FITTED  # noqa: E402

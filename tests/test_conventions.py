@@ -11,7 +11,7 @@ import pytest
 
 import analyses.hitchhiker.run as run
 import warehouse
-from analyses.hitchhiker import conventions, tables
+from analyses.hitchhiker import conventions, fitting, tables
 from analyses.hitchhiker.paper import PAPER_FAMILIES, paper_heatmaps
 from analyses.hitchhiker.protocol import Family
 from analyses.hitchhiker.studies import get_study
@@ -132,25 +132,25 @@ def test_leave_one_out_drops_the_neighbour_only_under_its_convention():
 
 def spec_of(family: Family, study: str, estimator: str):
     specs = list(get_study(study).specs(family))
-    return specs, [run.law_settings(s, estimator) for s in specs]
+    return specs, [fitting.law_settings(s, estimator) for s in specs]
 
 
 def test_fit_few_points_sets_min_points_on_small_curvefit_laws_only():
     released = Family("f", sweep(), "h", conventions=frozenset({"fit-few-points"}))
     specs, settings = spec_of(released, "num-models", "curvefit-hitchhiker")
-    base = run.estimator_settings("curvefit-hitchhiker")
+    base = fitting.estimator_settings("curvefit-hitchhiker")
     small = [s.train.size < 5 and s.train.size > 0 for s in specs]
     assert any(small) and not all(small)
     for spec, few, got in zip(specs, small, settings, strict=True):
         assert got == ({**base, "min_points": 1} if few else base), spec.spec
     _, huber = spec_of(released, "num-models", "huber-lbfgs")
-    assert all(s == run.estimator_settings("huber-lbfgs") for s in huber)
+    assert all(s == fitting.estimator_settings("huber-lbfgs") for s in huber)
     # the fit itself: a law on 3 points is fitted instead of too_few_points
     law = next(i for i, (s, f) in enumerate(zip(specs, small, strict=True)) if f)
-    item = run.Pending(specs[law], "curvefit-hitchhiker", settings[law], "x")
-    assert run.fit_specs([item]).laws["status"][0] != "too_few_points"
-    plain = run.Pending(specs[law], "curvefit-hitchhiker", base, "y")
-    assert run.fit_specs([plain]).laws["status"][0] == "too_few_points"
+    item = fitting.Pending(specs[law], "curvefit-hitchhiker", settings[law], "x")
+    assert fitting.fit_specs([item]).laws["status"][0] != "too_few_points"
+    plain = fitting.Pending(specs[law], "curvefit-hitchhiker", base, "y")
+    assert fitting.fit_specs([plain]).laws["status"][0] == "too_few_points"
 
 
 def test_baselines_share_cache_scores_most_trained_as_best_seen():
@@ -161,9 +161,10 @@ def test_baselines_share_cache_scores_most_trained_as_best_seen():
     assert all(s == {"scored_as": "best-seen"} for s in settings)
     assert spec_of(released, "baselines", "best-seen")[1] == [{}] * len(specs)
     spec = specs[-1]
-    best = run.fit_specs([run.Pending(spec, "best-seen", {}, "b")]).predictions
-    as_best = run.fit_specs([run.Pending(spec, "most-trained", settings[-1], "r")]).predictions
-    most = run.fit_specs([run.Pending(spec, "most-trained", {}, "m")]).predictions
+    best = fitting.fit_specs([fitting.Pending(spec, "best-seen", {}, "b")]).predictions
+    as_best = fitting.fit_specs(
+        [fitting.Pending(spec, "most-trained", settings[-1], "r")]).predictions
+    most = fitting.fit_specs([fitting.Pending(spec, "most-trained", {}, "m")]).predictions
     assert as_best["predicted"].to_list() == best["predicted"].to_list()
     assert most["predicted"].to_list() != best["predicted"].to_list()
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from analyses.hitchhiker.run import SETTINGS
+from analyses.hitchhiker.fitting import SETTINGS
 from analyses.laws import HuberLBFGS, LawBatch, get_form
 from analyses.laws.bootstrap import run_draws
 

@@ -8,6 +8,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
+import analyses.hitchhiker.fitting as fitting
 import analyses.hitchhiker.run as run
 import warehouse
 from ingest.run import ingest
@@ -76,7 +77,7 @@ def test_second_run_resumes(db):
 
 
 def test_interrupted_run_keeps_finished_chunks(db, monkeypatch):
-    monkeypatch.setattr(run, "CHUNK", 20)
+    monkeypatch.setattr(fitting, "CHUNK", 20)
     real_write = run.write_laws
     calls = []
 
@@ -157,13 +158,13 @@ def test_chunks_cap_laws_and_padded_points():
 
     laws = ([law(10)] * 300 + [law(40_000)] * 13 + [law(50, estimator="curvefit-hitchhiker")]
             + [law(3, estimator="curvefit-hitchhiker", settings={"min_points": 1})])
-    chunks = run.chunked(laws)
+    chunks = fitting.chunked(laws)
     assert sorted(map(len, chunks)) == [1, 1, 1, 6, 6, 50, 250]  # 40k-point laws: 6 a chunk
     assert all(len({(p.spec.form, p.estimator, str(p.settings)) for p in c}) == 1
                for c in chunks)
     for c in chunks:
-        assert len(c) <= run.CHUNK
-        assert len(c) == 1 or len(c) * max(p.spec.train.size for p in c) <= run.CHUNK_POINTS
+        assert len(c) <= fitting.CHUNK
+        assert len(c) == 1 or len(c) * max(p.spec.train.size for p in c) <= fitting.CHUNK_POINTS
     assert sum(map(len, chunks)) == len(laws)
 
 

@@ -30,14 +30,8 @@ import polars as pl
 
 from analyses.executor import check as check_engine
 from analyses.executor import executor as engine
-from analyses.hitchhiker.run import (
-    CHINCHILLA,
-    Pending,
-    chunked,
-    law_batch,
-    load_families,
-    plan,
-)
+from analyses.hitchhiker.fitting import CHINCHILLA, Pending, chunked, law_batch
+from analyses.hitchhiker.run import load_families, plan
 from analyses.hitchhiker.studies import BASELINES, get_study
 from analyses.laws import get_estimator, get_form
 from analyses.laws.bootstrap import run_draws

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from analyses.laws import FORMS, GRIDS, fixed, get_estimator, get_form, get_grid, in_basis
-from analyses.laws.forms import chinchilla
+from analyses.laws.builtin_forms import chinchilla
 from analyses.laws.grids import grid_starts
 from warehouse.errors import UnknownName
 

@@ -1,9 +1,10 @@
 """The data-dependent scaling report: H per corpus, per-corpus laws, regressions on H, frontier.
 
-:func:`write_report` fits every corpus with an H in the warehouse (the paper's own runs,
-``gzip-pcfg``, and this project's, ``pcfg-runs``), side by side, checks the paper's claims
-against the numbers, and writes ``complexity.md``, ``complexity.html`` and
-``figures/*.png``.
+:func:`write_report` renders what the analyses computed: the laws of every corpus with an H in
+the warehouse (:func:`~analyses.complexity.fit.complexity_fit`: the paper's own runs,
+``gzip-pcfg``, and this project's, ``pcfg-runs``, side by side) and the H of the paper's grammars
+drawn here (:func:`~analyses.complexity.grammars.grammar_h`): the paper's claims checked against
+the numbers, then the tables, in ``complexity.md``, ``complexity.html`` and ``figures/*.png``.
 
 References
 ----------
@@ -18,41 +19,13 @@ import numpy as np
 import polars as pl
 
 from analyses.complexity.blend import EPSILON_GRID, METHODS
-from analyses.complexity.fit import ComplexityFit, RunSetFit, complexity_fit
+from analyses.complexity.fit import ComplexityFit, RunSetFit
 from analyses.complexity.frontier import optimal_allocation
+from analyses.complexity.grammars import GrammarH
 from analyses.document import Document, save_figure
 from warehouse.errors import MetaError
 
 FIGURES = "figures"
-# The gzip medians of the paper's corpora, read from their dataset names (methods §2.2, §2.5).
-PAPER_H = {(3, 20, 2, 2): 0.11, (10, 150, 5, 3): 0.22, (20, 300, 10, 5): 0.35,
-           (30, 400, 10, 8): 0.42, (50, 500, 20, 15): 0.51, (100, 2000, 100, 30): 0.61,
-           (3, 300, 2, 2): 0.11, (10, 300, 5, 3): 0.25, (50, 300, 20, 10): 0.47}
-
-
-def grammar_h(rows: int = 1000, seed: int = 0) -> pl.DataFrame:
-    """H of the paper's six grammars and the equal-vocabulary controls, drawn here.
-
-    Each grammar (seed ``seed``) gives ``rows`` packed rows; H is their gzip median.
-    """
-    from ingest.pcfg.grammar import ISO_VOCAB_GRAMMARS, PAPER_GRAMMARS, GrammarSpec
-    from ingest.pcfg.gzip import corpus_compressibility
-    from ingest.pcfg.sample import make_corpus
-
-    out = []
-    for group, shapes in (("paper", PAPER_GRAMMARS), ("equal vocabulary", ISO_VOCAB_GRAMMARS)):
-        for shape in shapes:
-            h = corpus_compressibility(make_corpus(GrammarSpec(*shape, seed=seed), rows,
-                                                   seed=seed), seed=seed)
-            out.append({"set": group, "grammar": ",".join(map(str, shape)),
-                        "H": round(h.median, 4), "sd": round(h.std, 4),
-                        "paper H": PAPER_H.get(shape)})
-    return pl.DataFrame(out)
-
-
-def _monotone(values) -> bool:
-    v = np.asarray(values, dtype=float)
-    return bool(np.all(np.diff(v) > 0))
 
 
 def _laws_table(s: RunSetFit) -> pl.DataFrame:
@@ -203,11 +176,10 @@ def _figures(fit: ComplexityFit, out: Path) -> list[tuple[str, str]]:
     return made
 
 
-def _claims(fit: ComplexityFit, h_table: pl.DataFrame) -> list[str]:
+def _claims(fit: ComplexityFit, grammars: GrammarH) -> list[str]:
     out = []
-    paper = h_table.filter(pl.col("set") == "paper")["H"].to_list()
-    iso = h_table.filter(pl.col("set") == "equal vocabulary")["H"].to_list()
-    verdict = "reproduced" if _monotone(paper) and _monotone(iso) else "not reproduced"
+    paper, iso = grammars.h("paper"), grammars.h("equal vocabulary")
+    verdict = "reproduced" if grammars.rises else "not reproduced"
     out.append(f"**H rises with grammar complexity** ({verdict}): the paper's six grammars "
                f"give H = {', '.join(f'{h:.3f}' for h in paper)} here (the paper: 0.11, 0.22, "
                f"0.35, 0.42, 0.51, 0.61); with 300 terminals throughout, "
@@ -233,34 +205,27 @@ def _claims(fit: ComplexityFit, h_table: pl.DataFrame) -> list[str]:
     return out
 
 
-def write_report(con, out_dir: Path | str, *, grid: str = "hoffmann",
-                 fit: ComplexityFit | None = None, epsilon: float | None = None) -> list[Path]:
+def write_report(fit: ComplexityFit, grammars: GrammarH, out_dir: Path | str) -> list[Path]:
     """Write ``complexity.md``, ``complexity.html`` and the figures into ``out_dir``.
 
     Parameters
     ----------
-    con : duckdb.DuckDBPyConnection
-        A warehouse holding ``gzip-pcfg`` and/or ``pcfg-runs``.
+    fit : ComplexityFit
+        The laws of every run set (:func:`~analyses.complexity.fit.complexity_fit`).
+    grammars : GrammarH
+        H of the paper's grammars (:func:`~analyses.complexity.grammars.grammar_h`).
     out_dir : Path or str
-    grid : str, default="hoffmann"
-        Start grid of the fits.
-    fit : ComplexityFit, optional
-        A fit already made (skips fitting).
-    epsilon : float in [0, 1], optional
-        ε of Eq. 6; default: chosen per run set from the runs.
 
     Returns
     -------
     list of Path
         The Markdown, the HTML, then every PNG.
     """
-    fit = fit or complexity_fit(con, grid=grid, epsilon=epsilon)
     out = Path(out_dir)
     try:
         (out / FIGURES).mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise MetaError(f"Cannot write the report into {out}: {e.strerror}.") from None
-    h_table = grammar_h()
     doc = Document("Data-dependent scaling laws: gzip compressibility of PCFG corpora")
     doc.paragraph(
         "Pandey (2024) trains language models on synthetic PCFG corpora of controlled "
@@ -276,11 +241,12 @@ def write_report(con, out_dir: Path | str, *, grid: str = "hoffmann",
         "(Huber δ = 1e-3 on log loss, L-BFGS, start grid "
         f"`{fit.grid}`), fitted on each run's final validation loss.")
     doc.heading("Claims checked")
-    doc.bullets(_claims(fit, h_table))
+    doc.bullets(_claims(fit, grammars))
     doc.heading("H per grammar")
-    doc.paragraph("The paper's grammars and equal-vocabulary controls, drawn here with seed 0 "
-                  "(1,000 rows each); the paper's values are read from its dataset names.")
-    doc.table(h_table)
+    doc.paragraph(f"The paper's grammars and equal-vocabulary controls, drawn here with seed "
+                  f"{grammars.seed} ({grammars.rows:,} rows each); the paper's values are read "
+                  f"from its dataset names.")
+    doc.table(grammars.table)
     for s in fit.sets:
         doc.heading(f"Run set {s.laws.run_set}")
         doc.heading("Per-corpus laws", 3)

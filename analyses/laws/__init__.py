@@ -23,10 +23,11 @@ from __future__ import annotations
 from analyses.laws.batch import LawBatch
 from analyses.laws.bootstrap import bootstrap
 from analyses.laws.estimators import CurveFitHitchhiker, LawEstimator
-from analyses.laws.forms import Form, fixed, in_basis
+from analyses.laws.forms import Form
 from analyses.laws.grids import GRIDS
 from analyses.laws.huber import HuberLBFGS
 from analyses.laws.registry import FORMS, get_form, get_grid
+from analyses.laws.reparametrised import fixed, in_basis
 from analyses.laws.result import STATUSES, FitResult
 from warehouse.errors import UnknownName
 

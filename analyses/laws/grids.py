@@ -48,7 +48,7 @@ def grid_starts(grid: dict[str, tuple[float, ...]] | np.ndarray, form: Form) -> 
 
     Examples
     --------
-    >>> from analyses.laws.forms import chinchilla
+    >>> from analyses.laws.builtin_forms import chinchilla
     >>> grid_starts(GRIDS["hoffmann"], chinchilla()).shape
     (4500, 5)
     """

@@ -5,17 +5,17 @@ from __future__ import annotations
 
 import math
 
-from analyses.laws.forms import (
+from analyses.laws.builtin_forms import (
     MUENNIGHOFF_P0,
-    Form,
     Kaplan2020,
     Muennighoff2023,
     chinchilla,
     compute,
-    fixed,
     run,
 )
+from analyses.laws.forms import Form
 from analyses.laws.grids import GRIDS
+from analyses.laws.reparametrised import fixed
 from warehouse.errors import UnknownName
 
 FORMS: dict[str, Form] = {

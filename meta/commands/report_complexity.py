@@ -30,7 +30,7 @@ def command(ctx: click.Context, out_dir: Path, grid: str, epsilon: str,
         meta report complexity
         meta report complexity --out /tmp/complexity --grid small --epsilon 0.5
     """
-    from analyses.complexity import parse_epsilon
+    from analyses.complexity import complexity_fit, grammar_h, parse_epsilon
     from analyses.complexity.report import write_report
     from analyses.laws import get_grid
 
@@ -38,6 +38,6 @@ def command(ctx: click.Context, out_dir: Path, grid: str, epsilon: str,
     eps = parse_epsilon(epsilon)
     con = open_warehouse(ctx, warehouse_path, read_only=True)
     start = time.perf_counter()
-    paths = write_report(con, out_dir, grid=grid, epsilon=eps)
+    paths = write_report(complexity_fit(con, grid=grid, epsilon=eps), grammar_h(), out_dir)
     click.echo(f"wrote {paths[0]}, {paths[1]} and {len(paths) - 2} figures "
                f"({time.perf_counter() - start:.0f} s)", err=True)

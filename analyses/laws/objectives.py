@@ -25,17 +25,21 @@ from analyses.laws.batch import LawBatch
 from analyses.laws.forms import Form
 from analyses.laws.lbfgs import LBFGSResult, rowdot
 
-try:
-    from analyses.laws._lse_lbfgs import minimize as kernel_minimize
-    from analyses.laws._lse_lbfgs import objective as kernel_objective
-except ImportError as e:  # a source checkout used without installing it
-    raise ImportError("analyses.laws._lse_lbfgs is not built: install the project with "
-                      "`pip install -e .` (it compiles the kernel; a C compiler is "
-                      "needed)") from e
-
 BLOCK = 1 << 16  # points per block of rows
 THREADS = min(2, os.cpu_count() or 1)
 _POOL: list = []
+
+
+def _kernel():
+    """The compiled module, imported at the first fit: forms, grids and the rest of
+    :mod:`analyses.laws` import without it."""
+    try:
+        from analyses.laws import _lse_lbfgs
+    except ImportError as e:  # a source checkout used without installing it
+        raise ImportError("analyses.laws._lse_lbfgs is not built: install the project with "
+                          "`pip install -e .` (it compiles the kernel; a C compiler is "
+                          "needed)") from e
+    return _lse_lbfgs
 
 
 def _threads() -> int:
@@ -96,10 +100,11 @@ class HuberLog:
         theta, rows = np.ascontiguousarray(theta, dtype=float), np.asarray(rows)
         f, g = np.empty(rows.size), np.empty(theta.shape)
         law = self.law[rows]
+        compiled = _kernel() if self.kernel is not None else None
 
         def block(sl):
-            if self.kernel is not None:
-                kernel_objective(theta[sl], f[sl], g[sl], law[sl], *self.kernel, self.delta)
+            if compiled is not None:
+                compiled.objective(theta[sl], f[sl], g[sl], law[sl], *self.kernel, self.delta)
             else:
                 f[sl], g[sl] = self._numpy(theta[sl], law[sl])
 
@@ -126,10 +131,11 @@ class HuberLog:
         n_iter, n_eval, status = (np.zeros(n, dtype=np.int64) for _ in range(3))
         opts = tuple(options[k] for k in ("max_iter", "history", "max_ls", "patience",
                                           "expand", "ftol", "gtol", "xtol", "c1"))
+        compiled = _kernel()
 
         def block(sl):
-            kernel_minimize(x[sl], f[sl], g[sl], n_iter[sl], n_eval[sl], status[sl], lo[sl],
-                            hi[sl], self.law[sl], *self.kernel, self.delta, opts)
+            compiled.minimize(x[sl], f[sl], g[sl], n_iter[sl], n_eval[sl], status[sl], lo[sl],
+                              hi[sl], self.law[sl], *self.kernel, self.delta, opts)
 
         # rows differ in iterations: small blocks keep the threads busy to the end
         self._spread(n, max(1, min(BLOCK // self.points, -(-n // (16 * _threads())))), block)

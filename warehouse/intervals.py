@@ -41,7 +41,7 @@ def write_intervals(con: duckdb.DuckDBPyConnection, bootstraps: pl.DataFrame,
             con.unregister("_rows")
 
 
-def delete_orphans(con: duckdb.DuckDBPyConnection) -> int:
+def delete_orphan_intervals(con: duckdb.DuckDBPyConnection) -> int:
     """Delete the intervals of laws no longer in ``laws`` (refitted on new data, or no
     longer planned) in one transaction; returns how many bootstraps."""
     orphans = "SELECT law_id FROM law_bootstraps WHERE law_id NOT IN (SELECT law_id FROM laws)"

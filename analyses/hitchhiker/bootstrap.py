@@ -38,7 +38,7 @@ from analyses.laws.bootstrap import run_draws
 from analyses.laws.identify import FITTED, base_params
 from warehouse.errors import MetaError
 from warehouse.families import require_families
-from warehouse.intervals import bootstrapped, delete_orphans, fitted, write_intervals
+from warehouse.intervals import bootstrapped, delete_orphan_intervals, fitted, write_intervals
 
 LEVELS = (0.8, 0.9, 0.95)
 QUANTITIES = (*CHINCHILLA, "are")
@@ -215,7 +215,7 @@ def bootstrap_all(
         get_study(name)
     if families:
         require_families(con, families)
-    orphans = delete_orphans(con)
+    orphans = delete_orphan_intervals(con)
     seconds = dict(fitted(con, FITTED).iter_rows())
     planned, _ = plan(load_families(con, families, runs=runs), studies, estimators)
     laws = [p for p in planned if p.estimator not in BASELINES and p.law_id in seconds]

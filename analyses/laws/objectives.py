@@ -17,6 +17,9 @@ numpy.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from functools import cache
+from typing import NamedTuple
 
 import numpy as np
 
@@ -30,16 +33,24 @@ THREADS = min(2, os.cpu_count() or 1)
 _POOL: list = []
 
 
-def _kernel():
+class Kernel(NamedTuple):
+    """The compiled functions (``analyses/laws/_lse_lbfgs.c``)."""
+
+    minimize: Callable
+    objective: Callable
+
+
+@cache
+def _kernel() -> Kernel:
     """The compiled module, imported at the first fit: forms, grids and the rest of
     :mod:`analyses.laws` import without it."""
     try:
-        from analyses.laws import _lse_lbfgs
+        from analyses.laws._lse_lbfgs import minimize, objective
     except ImportError as e:  # a source checkout used without installing it
         raise ImportError("analyses.laws._lse_lbfgs is not built: install the project with "
                           "`pip install -e .` (it compiles the kernel; a C compiler is "
                           "needed)") from e
-    return _lse_lbfgs
+    return Kernel(minimize, objective)
 
 
 def _threads() -> int:

@@ -42,7 +42,8 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from ingest.base import FAMILY_SCHEMA, POINT_SCHEMA, SourceData, SourceInfo, frame, relpath, require
+from ingest.base import FAMILY_SCHEMA, POINT_SCHEMA, SourceData, SourceInfo, frame
+from ingest.readers import relpath, require
 from ingest.safepickle import MAX_BYTES, safe_loads
 from warehouse.errors import BadRow
 

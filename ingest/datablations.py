@@ -38,17 +38,9 @@ from pathlib import Path
 
 import polars as pl
 
-from ingest.base import (
-    FAMILY_SCHEMA,
-    SourceData,
-    SourceInfo,
-    first_bad,
-    frame,
-    parse_sizes,
-    read_csv,
-    require_constant,
-    to_str,
-)
+from ingest.base import FAMILY_SCHEMA, SourceData, SourceInfo, first_bad, frame, require_constant
+from ingest.parse import parse_sizes, to_str
+from ingest.readers import read_csv
 
 SOURCE = SourceInfo(
     name="datablations",

@@ -25,16 +25,9 @@ from pathlib import Path
 
 import polars as pl
 
-from ingest.base import (
-    FAMILY_SCHEMA,
-    SourceData,
-    SourceInfo,
-    frame,
-    parse_size,
-    read_csv,
-    read_xlsx,
-    relpath,
-)
+from ingest.base import FAMILY_SCHEMA, SourceData, SourceInfo, frame
+from ingest.parse import parse_size
+from ingest.readers import read_csv, read_xlsx, relpath
 from warehouse.errors import BadRow
 
 SOURCE = SourceInfo(

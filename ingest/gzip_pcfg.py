@@ -38,15 +38,8 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from ingest.base import (
-    FAMILY_SCHEMA,
-    SourceData,
-    SourceInfo,
-    frame,
-    read_jsonl,
-    relpath,
-    require,
-)
+from ingest.base import FAMILY_SCHEMA, SourceData, SourceInfo, frame
+from ingest.readers import read_jsonl, relpath, require
 from warehouse.errors import BadRow
 
 SOURCE = SourceInfo(

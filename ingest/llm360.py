@@ -44,16 +44,8 @@ from pathlib import Path
 
 import polars as pl
 
-from ingest.base import (
-    FAMILY_SCHEMA,
-    SourceData,
-    SourceInfo,
-    first_bad,
-    frame,
-    read_csv,
-    relpath,
-    require,
-)
+from ingest.base import FAMILY_SCHEMA, SourceData, SourceInfo, first_bad, frame
+from ingest.readers import read_csv, relpath, require
 from warehouse.errors import BadRow, MissingInput
 
 SOURCE = SourceInfo(

@@ -46,20 +46,9 @@ from pathlib import Path
 
 import polars as pl
 
-from ingest.base import (
-    FAMILY_SCHEMA,
-    SourceData,
-    SourceInfo,
-    first_bad,
-    frame,
-    metric_kind,
-    parse_sizes,
-    read_csv,
-    read_text,
-    relpath,
-    require,
-    require_constant,
-)
+from ingest.base import FAMILY_SCHEMA, SourceData, SourceInfo, first_bad, frame, require_constant
+from ingest.parse import metric_kind, parse_sizes
+from ingest.readers import read_csv, read_text, relpath, require
 from warehouse.errors import BadRow
 
 SOURCE = SourceInfo(

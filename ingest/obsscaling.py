@@ -60,15 +60,8 @@ from pathlib import Path
 
 import polars as pl
 
-from ingest.base import (
-    FAMILY_SCHEMA,
-    MODEL_SCHEMA,
-    POINT_SCHEMA,
-    SourceData,
-    SourceInfo,
-    conform,
-    read_csv,
-)
+from ingest.base import FAMILY_SCHEMA, MODEL_SCHEMA, POINT_SCHEMA, SourceData, SourceInfo, conform
+from ingest.readers import read_csv
 from warehouse.errors import BadRow
 
 SOURCE = SourceInfo(

@@ -49,17 +49,8 @@ from pathlib import Path
 
 import polars as pl
 
-from ingest.base import (
-    FAMILY_SCHEMA,
-    SourceData,
-    SourceInfo,
-    first_bad,
-    frame,
-    read_csv,
-    read_json,
-    relpath,
-    unpivot,
-)
+from ingest.base import FAMILY_SCHEMA, SourceData, SourceInfo, first_bad, frame, unpivot
+from ingest.readers import read_csv, read_json, relpath
 from warehouse.errors import BadRow
 
 SOURCE = SourceInfo(

@@ -28,16 +28,9 @@ from pathlib import Path
 
 import polars as pl
 
-from ingest.base import (
-    FAMILY_SCHEMA,
-    SourceData,
-    SourceInfo,
-    first_bad,
-    frame,
-    parse_sizes,
-    read_csv,
-    relpath,
-)
+from ingest.base import FAMILY_SCHEMA, SourceData, SourceInfo, first_bad, frame
+from ingest.parse import parse_sizes
+from ingest.readers import read_csv, relpath
 from warehouse.errors import BadRow
 
 SOURCE = SourceInfo(

@@ -60,11 +60,8 @@ from ingest.base import (
     SourceInfo,
     conform,
     frame,
-    json_error,
-    read_csv,
-    relpath,
-    require,
 )
+from ingest.readers import json_error, read_csv, relpath, require
 from warehouse.errors import BadRow, MissingInput
 
 SOURCE = SourceInfo(

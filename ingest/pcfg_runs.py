@@ -32,8 +32,9 @@ from pathlib import Path
 
 import polars as pl
 
-from ingest.base import FAMILY_SCHEMA, SourceData, SourceInfo, frame, read_jsonl
+from ingest.base import FAMILY_SCHEMA, SourceData, SourceInfo, frame
 from ingest.pcfg.grid import RESULTS, default_runs_folder
+from ingest.readers import read_jsonl
 from warehouse.errors import BadRow, MissingInput
 
 SOURCE = SourceInfo(

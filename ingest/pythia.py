@@ -66,12 +66,10 @@ from ingest.base import (
     SourceData,
     SourceInfo,
     conform,
-    metric_kind,
-    read_json,
-    relpath,
-    require,
 )
 from ingest.normalize import check_values
+from ingest.parse import metric_kind
+from ingest.readers import read_json, relpath, require
 from warehouse.errors import BadRow
 
 SOURCE = SourceInfo(

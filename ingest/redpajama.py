@@ -21,7 +21,8 @@ from pathlib import Path
 
 import polars as pl
 
-from ingest.base import FAMILY_SCHEMA, SourceData, SourceInfo, frame, read_csv
+from ingest.base import FAMILY_SCHEMA, SourceData, SourceInfo, frame
+from ingest.readers import read_csv
 
 SOURCE = SourceInfo(
     name="redpajama",

@@ -43,15 +43,9 @@ from pathlib import Path
 
 import polars as pl
 
-from ingest.base import (
-    FAMILY_SCHEMA,
-    SourceData,
-    SourceInfo,
-    first_bad,
-    frame,
-    read_csv,
-    to_str,
-)
+from ingest.base import FAMILY_SCHEMA, SourceData, SourceInfo, first_bad, frame
+from ingest.parse import to_str
+from ingest.readers import read_csv
 
 SOURCE = SourceInfo(
     name="revisiting",

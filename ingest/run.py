@@ -15,13 +15,14 @@ import duckdb
 
 import warehouse
 from ingest import LOADERS, get_loader
-from ingest.base import require
 from ingest.manifest import Manifest, find_manifest, listed
 from ingest.normalize import normalize
+from ingest.readers import require
 from warehouse.errors import CorruptInput, MissingInput
 
 # Code whose change must reload every source, besides the loader's own module.
-_SHARED_CODE = ("ingest.base", "ingest.normalize", "ingest.safepickle")
+_SHARED_CODE = ("ingest.base", "ingest.readers", "ingest.parse", "ingest.normalize",
+                "ingest.safepickle")
 
 
 @dataclass(frozen=True)

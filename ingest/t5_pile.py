@@ -26,15 +26,8 @@ from pathlib import Path
 
 import polars as pl
 
-from ingest.base import (
-    FAMILY_SCHEMA,
-    SourceData,
-    SourceInfo,
-    first_bad,
-    frame,
-    read_csv,
-    unpivot,
-)
+from ingest.base import FAMILY_SCHEMA, SourceData, SourceInfo, first_bad, frame, unpivot
+from ingest.readers import read_csv
 
 SOURCE = SourceInfo(
     name="t5-pile",

@@ -4,8 +4,8 @@ import polars as pl
 import pytest
 
 from ingest import datablations
-from ingest.base import to_str
 from ingest.normalize import normalize
+from ingest.parse import to_str
 from tests.conftest import checkpoint, load_edited, load_tables, value_at
 from warehouse.errors import MetaError
 

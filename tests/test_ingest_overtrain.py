@@ -3,9 +3,9 @@
 import polars as pl
 import pytest
 
-from ingest.base import parse_size
 from ingest.normalize import normalize
 from ingest.overtrain import SOURCE, load
+from ingest.parse import parse_size
 from tests.conftest import DATA_ROOT, load_tables, mirror_source, value_at
 from warehouse.errors import MetaError
 

@@ -12,7 +12,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ingest.base import first_bad, parse_size, parse_sizes, read_csv, require_constant, to_str
+from ingest.base import first_bad, require_constant
+from ingest.parse import parse_size, parse_sizes, to_str
+from ingest.readers import read_csv
 from warehouse.errors import BadRow
 
 finite = st.floats(allow_nan=False, allow_infinity=False, width=64)

@@ -165,7 +165,7 @@ def read_results(path: Path) -> list[dict]:
     BadRow
         A line that is not JSON, with the file and line.
     """
-    from ingest.base import read_text  # polars: not in the spawned training workers
+    from ingest.readers import read_text  # polars: not in the spawned training workers
 
     if not path.exists():
         return []

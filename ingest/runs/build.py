@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from ingest.base import metric_kind
 from ingest.normalize import DOMAINS
+from ingest.parse import metric_kind
 from ingest.runs.columns import show
 from ingest.runs.mapping import Mapping
 from ingest.runs.options import RunsOptions

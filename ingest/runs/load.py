@@ -26,9 +26,10 @@ from warehouse.errors import MetaError
 
 CITATION = "user runs"
 # Code whose change reloads a user's runs, as a change of a loader reloads its source.
-_CODE = ("ingest.base", "ingest.normalize", "ingest.runs.reading", "ingest.runs.mapping",
-         "ingest.runs.columns", "ingest.runs.prepare", "ingest.runs.identity",
-         "ingest.runs.values", "ingest.runs.build", "ingest.runs.tables")
+_CODE = ("ingest.base", "ingest.readers", "ingest.parse", "ingest.normalize",
+         "ingest.runs.reading", "ingest.runs.mapping", "ingest.runs.columns",
+         "ingest.runs.prepare", "ingest.runs.identity", "ingest.runs.values", "ingest.runs.build",
+         "ingest.runs.tables")
 _BAD_FAMILY = re.compile(r"[\s/@:]")
 
 

@@ -36,7 +36,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ingest.base import parse_size
+from ingest.parse import parse_size
 from warehouse.errors import BadRow, MetaError
 
 # field -> recognised column names (after ``key``), most specific first.

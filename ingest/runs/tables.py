@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import polars as pl
 
-from ingest.base import metric_kind
 from ingest.normalize import checkpoint_ids
+from ingest.parse import metric_kind
 from ingest.runs.options import RunsOptions
 from ingest.runs.prepare import F, M, R, S, T, V
 

@@ -1,7 +1,7 @@
 """A file's columns as metrics and hyperparameters.
 
 A numeric column that holds one value per run is a hyperparameter, unless its name says it is
-a metric (a loss, perplexity, accuracy ... by ``ingest.base.metric_kind``) or it is the mapped
+a metric (a loss, perplexity, accuracy ... by ``ingest.parse.metric_kind``) or it is the mapped
 loss; a numeric column that varies within a run is a metric. Text that is constant per run is
 a text hyperparameter; other text is ignored. The recognised learning rate and batch size are
 stored at their peak when they vary (a schedule); a seed, or any column mapped to a
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from ingest.base import metric_kind
+from ingest.parse import metric_kind
 from ingest.runs.columns import Cells, show, text
 from ingest.runs.identity import FI, PART, RID, F, L, R, S, T
 from ingest.runs.mapping import FIELDS, HYPERPARAMETERS, Mapping, loss_rank

@@ -22,7 +22,7 @@ from warehouse.errors import CorruptInput, MissingInput
 
 # Code whose change must reload every source, besides the loader's own module.
 _SHARED_CODE = ("ingest.base", "ingest.readers", "ingest.parse", "ingest.normalize",
-                "ingest.safepickle")
+                "ingest.safepickle", "ingest.pandas_pickle")
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ import sys
 import polars as pl
 import pytest
 
-from ingest import bimix
+from ingest import bimix, pandas_pickle
 from tests.conftest import checkpoint, load_tables, mirror_source, value_at
 from warehouse.errors import MetaError
 
@@ -53,7 +53,7 @@ def test_values_tokens_and_kinds():
 
 def test_decodes_without_pandas(data_root, monkeypatch):
     monkeypatch.setitem(sys.modules, "pandas", None)  # any import of pandas would now fail
-    weights = bimix.decode(data_root / RATIOS, data_root, "series")
+    weights = pandas_pickle.decode(data_root / RATIOS, data_root, "series")
     assert sum(weights["Baseline"].values()) == pytest.approx(1.0)
     assert weights["Baseline"]["CommonCrawl"] == pytest.approx(0.52030249)
 
@@ -63,8 +63,8 @@ def test_decoded_columns_are_consistent(data_root):
     import numpy as np
 
     for corpus in bimix.CORPORA:
-        frames = bimix.decode(data_root / f"hitchhiker/raw_data/bimix-law/{corpus}/ppls.pkl",
-                              data_root, "frame")
+        frames = pandas_pickle.decode(
+            data_root / f"hitchhiker/raw_data/bimix-law/{corpus}/ppls.pkl", data_root, "frame")
         for columns in frames.values():
             assert list(columns["global_step"]) == list(range(10000, 200001, 10000))
             domains = [v for k, v in columns.items() if k not in ("global_step", "avg")]

@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from ingest import bimix
+from ingest import bimix, pandas_pickle
 from ingest.safepickle import MAX_BYTES, MAX_DEPTH, safe_loads
 from tests.conftest import REPO, mirror_source
 from warehouse.errors import BadRow
@@ -83,7 +83,7 @@ PAYLOADS = {
 def test_crafted_payload_is_one_bad_row_quickly(label):
     start = time.perf_counter()
     with pytest.raises(BadRow) as e:
-        safe_loads(PAYLOADS[label], "x.pkl", bimix.ALLOWED, hint=bimix.HINT)
+        safe_loads(PAYLOADS[label], "x.pkl", pandas_pickle.ALLOWED, hint=pandas_pickle.HINT)
     assert time.perf_counter() - start < 2.0
     assert str(e.value).startswith("x.pkl: ") and "\n" not in str(e.value)
 
@@ -112,7 +112,7 @@ def test_crafted_payload_is_one_bad_row_quickly(label):
 ])
 def test_crafted_payload_messages(label, message):
     with pytest.raises(BadRow) as e:
-        safe_loads(PAYLOADS[label], "x.pkl", bimix.ALLOWED, hint=bimix.HINT)
+        safe_loads(PAYLOADS[label], "x.pkl", pandas_pickle.ALLOWED, hint=pandas_pickle.HINT)
     assert str(e.value) == message
 
 
@@ -181,12 +181,12 @@ def test_numpy_never_sees_a_shared_structure():
     shared = ()
     for _ in range(40):
         shared = (shared, shared)
-    dtype = bimix._DType("O8")
+    dtype = pandas_pickle._DType("O8")
     start = time.perf_counter()
     for state in [(1, (shared,), dtype, False, []), (1, (2,), dtype, False, [shared, shared]),
-                  (1, (1,), bimix._DType(shared), False, b"")]:
-        array = bimix._Array()
+                  (1, (1,), pandas_pickle._DType(shared), False, b"")]:
+        array = pandas_pickle._Array()
         array.state = state
         with pytest.raises(ValueError, match="where: (malformed numpy array|object array of)"):
-            bimix._array(array, "where")
+            pandas_pickle._array(array, "where")
     assert time.perf_counter() - start < 1.0

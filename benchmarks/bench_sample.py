@@ -21,8 +21,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from ingest.pcfg.corpus import make_corpus  # noqa: E402
 from ingest.pcfg.grammar import PAPER_GRAMMARS, GrammarSpec, make_grammar  # noqa: E402
-from ingest.pcfg.sample import Sampler, make_corpus  # noqa: E402
+from ingest.pcfg.sample import Sampler  # noqa: E402
 
 
 def pcfg_tokens_per_second(grammar, seconds: float, seed: int = 0) -> tuple[float, int]:

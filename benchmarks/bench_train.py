@@ -24,9 +24,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from ingest.pcfg.corpus import make_corpus  # noqa: E402
 from ingest.pcfg.grammar import GrammarSpec  # noqa: E402
 from ingest.pcfg.grid import preset  # noqa: E402
-from ingest.pcfg.sample import make_corpus  # noqa: E402
 from ingest.pcfg.train import train  # noqa: E402
 
 GRAMMAR = GrammarSpec(10, 150, 5, 3, seed=0)

@@ -6,6 +6,7 @@ import io
 import numpy as np
 import pytest
 
+from ingest.pcfg.corpus import make_corpus
 from ingest.pcfg.grammar import ISO_VOCAB_GRAMMARS, PAPER_GRAMMARS, GrammarSpec
 from ingest.pcfg.gzip import (
     compressibility,
@@ -13,7 +14,6 @@ from ingest.pcfg.gzip import (
     file_compressibility,
     gzip_ratio,
 )
-from ingest.pcfg.sample import make_corpus
 from warehouse.errors import MetaError
 
 

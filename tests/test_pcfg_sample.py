@@ -7,8 +7,9 @@ import pcfg
 import pytest
 from scipy import stats
 
+from ingest.pcfg.corpus import make_corpus, pack
 from ingest.pcfg.grammar import Grammar, GrammarSpec, make_grammar
-from ingest.pcfg.sample import Sampler, Sentences, make_corpus, pack
+from ingest.pcfg.sample import Sampler, Sentences
 
 N = 20_000  # sentences from each sampler
 

@@ -6,9 +6,9 @@ from dataclasses import replace
 import pytest
 import torch
 
+from ingest.pcfg.corpus import make_corpus
 from ingest.pcfg.grammar import GrammarSpec
 from ingest.pcfg.model import LlamaLM, ModelConfig, paper_param_count
-from ingest.pcfg.sample import make_corpus
 from ingest.pcfg.train import PAPER_TRAIN, TrainConfig, lr_at, train
 from warehouse.errors import MetaError
 

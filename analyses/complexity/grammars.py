@@ -16,9 +16,9 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
+from ingest.pcfg.corpus import make_corpus
 from ingest.pcfg.grammar import ISO_VOCAB_GRAMMARS, PAPER_GRAMMARS, GrammarSpec
 from ingest.pcfg.gzip import corpus_compressibility
-from ingest.pcfg.sample import make_corpus
 
 # The gzip medians of the paper's corpora, read from their dataset names (methods §2.2, §2.5).
 PAPER_H = {(3, 20, 2, 2): 0.11, (10, 150, 5, 3): 0.22, (20, 300, 10, 5): 0.35,

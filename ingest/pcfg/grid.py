@@ -37,9 +37,9 @@ from pathlib import Path
 import numpy as np
 
 from ingest.manifest import update_manifest
+from ingest.pcfg.corpus import ROW_TOKENS, Corpus, make_corpus
 from ingest.pcfg.grammar import PAPER_GRAMMARS, GrammarSpec, make_grammar
 from ingest.pcfg.gzip import corpus_compressibility
-from ingest.pcfg.sample import ROW_TOKENS, Corpus, make_corpus
 from warehouse.errors import BadRow, MetaError, UnknownName
 
 RESULTS = "results.jsonl"

@@ -133,7 +133,7 @@ def compressibility(rows: Sequence[np.ndarray], *, n_rows: int = N_ROWS, seed: i
 
 
 def corpus_compressibility(corpus, *, n_rows: int = N_ROWS, seed: int = 0) -> Compressibility:
-    """H of a :class:`~ingest.pcfg.sample.Corpus` (each row's real tokens, separators in)."""
+    """H of a :class:`~ingest.pcfg.corpus.Corpus` (each row's real tokens, separators in)."""
     return compressibility([corpus.row(i) for i in range(corpus.n_rows)], n_rows=n_rows,
                            seed=seed)
 

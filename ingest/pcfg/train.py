@@ -31,8 +31,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ingest.pcfg.corpus import Corpus
 from ingest.pcfg.model import LlamaLM, ModelConfig
-from ingest.pcfg.sample import Corpus
 from warehouse.errors import MetaError, UnknownName
 from warehouse.validation import POSITIVE_FLOAT, POSITIVE_INT, validate
 

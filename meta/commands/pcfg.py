@@ -79,7 +79,7 @@ def sample(grammar: str, seed: int, rows: int, sample_seed: int, paper_separator
         meta pcfg sample --grammar 10,150,5,3 --rows 4 | head -c 300
         meta pcfg sample --grammar 20,300,10,5 --rows 100000 --out corpus.npz
     """
-    from ingest.pcfg.sample import make_corpus
+    from ingest.pcfg.corpus import make_corpus
 
     corpus = make_corpus(_spec(grammar, seed), rows, seed=sample_seed,
                          sep=0 if paper_separator else None)
@@ -116,8 +116,8 @@ def gzip_(grammar: str | None, seed: int, path: Path | None, text: bool, rows: i
         meta pcfg gzip --grammar 100,2000,100,30 --seed 2 --json
         meta pcfg gzip --file corpus.txt --json
     """
+    from ingest.pcfg.corpus import make_corpus
     from ingest.pcfg.gzip import corpus_compressibility, file_compressibility
-    from ingest.pcfg.sample import make_corpus
 
     if (grammar is None) == (path is None):
         raise MetaError("Give either --grammar NT,T,OPTIONS,LENGTH or --file PATH.")
@@ -171,8 +171,8 @@ def train_(grammar, seed, layers, heads, width, train_rows, val_rows, batch_rows
         meta pcfg train --grammar 10,150,5,3 --width 64 --rows 1024
         meta pcfg train --grammar 3,20,2,2 --rows 64 --json --out runs/one
     """
+    from ingest.pcfg.corpus import make_corpus
     from ingest.pcfg.gzip import corpus_compressibility
-    from ingest.pcfg.sample import make_corpus
     from ingest.pcfg.train import PAPER_TRAIN, TrainConfig, check_device, train
 
     check_device(device)

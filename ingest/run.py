@@ -105,12 +105,13 @@ def missing_inputs(module, data_root: Path) -> list[str]:
 
 
 def fingerprint(name: str, data_root: Path) -> Fingerprint:
-    """Hash a source's input files (path and bytes), its loader and shared code, the schema;
-    check each file against its data folder's manifest where one lists it (``MANIFEST.tsv``,
-    or the project's ``ingest/manifests/<folder>.tsv``)."""
+    """Hash a source's input files (path and bytes), its loader (with the modules its
+    ``CODE_MODULES`` names) and shared code, the schema; check each file against its data
+    folder's manifest where one lists it (``MANIFEST.tsv``, or the project's
+    ``ingest/manifests/<folder>.tsv``)."""
     module = get_loader(name)
     h = hashlib.sha256()
-    for code in (module.__name__, *_SHARED_CODE):
+    for code in (module.__name__, *getattr(module, "CODE_MODULES", ()), *_SHARED_CODE):
         h.update(inspect.getsource(importlib.import_module(code)).encode())
     for f in sorted(resources.files("warehouse").joinpath("schema").iterdir(), key=str):
         h.update(f.read_bytes())

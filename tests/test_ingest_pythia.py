@@ -1,5 +1,6 @@
 """Pythia evals (EleutherAI/pythia evals/ @ 0931c9a5): counts, tokens, known values, quirks."""
 
+import inspect
 import shutil
 import time
 from pathlib import Path
@@ -9,6 +10,7 @@ import polars as pl
 import pytest
 
 from ingest import pythia
+from ingest.run import fingerprint
 from tests.conftest import DATA_ROOT, load_tables, mirror_source, value_at
 from warehouse.errors import BadRow, MetaError
 
@@ -238,3 +240,12 @@ def test_chance_levels_of_the_accuracy_tasks():
     assert chance["hendrycksTest-anatomy"] == 0.25 and chance["blimp_passive_1"] == 0.5
     tasks = set(t["metrics"].filter(pl.col("kind") == "acc")["task"])
     assert tasks == set(chance)
+
+
+def test_a_change_of_the_file_reading_code_reloads_the_source(monkeypatch):
+    """The content hash covers the modules named in the loader's CODE_MODULES, as the loader."""
+    before = fingerprint("pythia", DATA_ROOT).digest
+    source = inspect.getsource
+    monkeypatch.setattr(inspect, "getsource", lambda module: source(module) + (
+        "# changed" if module.__name__ == "ingest.pythia_files" else ""))
+    assert fingerprint("pythia", DATA_ROOT).digest != before

@@ -98,7 +98,7 @@ class Claim:
         The paper's number on the scale of ``value``, when the paper gives one.
     evidence : pl.DataFrame or None
         The per-family rows ``value`` is computed from (a ``family`` column), for
-        :func:`claim_interval`; None where the claim is not a statistic over families.
+        :func:`analyses.hitchhiker.verdicts.judge_claim`; None where the claim is not a statistic over families.
     statistic : callable or None
         ``value == statistic(evidence)``.
     """
@@ -125,8 +125,6 @@ def _pct(x: float | None, digits: int = 1) -> str:
 def _points(x: float, digits: int = 1) -> str:
     """A difference of two fractions in percentage points."""
     return f"{100 * x:.{digits}f} points"
-
-
 
 
 def best_are(con, *, sel: Selection = Selection()) -> Claim:

@@ -214,8 +214,8 @@ class _Report:
             f"{intervals.SEED}; '{intervals.TOO_FEW}' below {intervals.MIN_FAMILIES}); a claim "
             f"about named families (the 10B cut) has none, and its reason gives the laws' own "
             f"intervals over resampled runs where `meta bootstrap` computed them. "
-            + (f"Once intervals are shown, {len(changed)} claims change verdict "
-               f"({', '.join(changed)}): a reproduced claim whose interval excludes the paper's "
+            + (f"Once intervals are shown, the verdict changes for {len(changed)} of "
+               f"{len(self.claims)} claims ({', '.join(changed)}): a reproduced claim whose interval excludes the paper's "
                f"number, one not reproduced whose interval holds it, or one resting on too few "
                f"families." if changed else "No claim changes verdict once intervals are shown.")
         )

@@ -98,7 +98,8 @@ class Claim:
         The paper's number on the scale of ``value``, when the paper gives one.
     evidence : pl.DataFrame or None
         The per-family rows ``value`` is computed from (a ``family`` column), for
-        :func:`analyses.hitchhiker.verdicts.judge_claim`; None where the claim is not a statistic over families.
+        :func:`analyses.hitchhiker.verdicts.judge_claim`; None where the claim is not a
+        statistic over families.
     statistic : callable or None
         ``value == statistic(evidence)``.
     """

@@ -215,9 +215,10 @@ class _Report:
             f"about named families (the 10B cut) has none, and its reason gives the laws' own "
             f"intervals over resampled runs where `meta bootstrap` computed them. "
             + (f"Once intervals are shown, the verdict changes for {len(changed)} of "
-               f"{len(self.claims)} claims ({', '.join(changed)}): a reproduced claim whose interval excludes the paper's "
-               f"number, one not reproduced whose interval holds it, or one resting on too few "
-               f"families." if changed else "No claim changes verdict once intervals are shown.")
+               f"{len(self.claims)} claims ({', '.join(changed)}): a reproduced claim whose "
+               f"interval excludes the paper's number, one not reproduced whose interval holds "
+               f"it, or one resting on too few families." if changed
+               else "No claim changes verdict once intervals are shown.")
         )
 
     def section_guidelines(self) -> None:

@@ -103,7 +103,8 @@ def test_a_claim_on_too_few_or_named_families():
     few = judge_claim(claim(SPREAD[:3], REPRODUCED, 0.05))
     assert (few.verdict, few.changed, few.text) == (TOO_FEW, True, "3.0% (too few families)")
     named = judge_claim(claim(SPREAD, REPRODUCED, 0.05, evidence=False))
-    assert (named.verdict, named.changed, named.interval) == (NOT_FAMILIES, False, None)
+    assert (named.verdict, named.changed, named.interval, named.text) == (
+        NOT_FAMILIES, False, None, "n/a")
 
 
 def guideline(values, threshold):

@@ -50,7 +50,7 @@ class Judged:
         The interval does not confirm the point verdict.
     text : str
         The value with its interval, e.g. ``10.4% [6.1, 15.8]`` or ``3.2% (too few
-        families)``.
+        families)``; ``n/a`` for a claim that is not a statistic over families.
     """
 
     key: str
@@ -64,7 +64,7 @@ def judge_claim(claim: Claim, **resampling) -> Judged:
     """``claim`` with its interval over resampled families; ``resampling`` goes to
     :func:`~analyses.hitchhiker.intervals.family_interval`."""
     if claim.evidence is None or claim.statistic is None:
-        return Judged(claim.key, None, NOT_FAMILIES, False, claim.measured)
+        return Judged(claim.key, None, NOT_FAMILIES, False, "n/a")
     iv = family_interval(claim.evidence, claim.statistic, **resampling)
     unit = UNITS.get(claim.key, "are")
     text = interval_text(iv, unit, digits=2 if claim.key == "pca" else None)

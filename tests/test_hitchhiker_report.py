@@ -170,9 +170,9 @@ def test_cut_claim_gives_the_laws_own_intervals_where_bootstrapped(db):
                "0.03, 0.05, 0.09), ('OPT-num-models', 50, 0, 'are', 0.9, 0.0, 0.05, 0.5)")
     c = claims.cut_10b(db)
     assert c.verdict == claims.REPRODUCED and c.evidence is None  # two named families
-    assert "to 5.0% [3.0%, 9.0%] with it" in c.reason  # the bootstrap of most resamples
+    assert "to 5.0% [3.0, 9.0] with it" in c.reason  # the bootstrap of most resamples
     assert "pythia goes from 30.0% without the cut to 8.0% with it" in c.reason
-    assert "90% intervals over the laws' resampled runs" in c.reason
+    assert "90% intervals over 200 resamples of the laws' runs" in c.reason
 
 
 def test_pca_recovers_a_known_rank():

@@ -324,9 +324,9 @@ def cut_10b(con, *, sel: Selection = Selection()) -> Claim:
     df = study_tables.cut_effect(con, CURVEFIT, sel=sel)
     hub = study_tables.cut_effect(con, HUBER, sel=sel)
     # Two named families: no family to resample; a law's own interval is over its runs.
-    runs = {r["law_id"]: f" [{_pct(r['low'])}, {_pct(r['high'])}]" for r in
-            study_tables.are_intervals(con, df["law_id"].drop_nulls().to_list()).iter_rows(
-                named=True)}
+    stored = study_tables.are_intervals(con, df["law_id"].drop_nulls().to_list())
+    runs = {r["law_id"]: f" [{100 * r['low']:.1f}, {100 * r['high']:.1f}]"
+            for r in stored.iter_rows(named=True)}
     parts, oks, measured = [], [], []
     for family in ("OPT", "pythia"):
         f = df.filter(pl.col("family") == family)
@@ -356,7 +356,9 @@ def cut_10b(con, *, sel: Selection = Selection()) -> Claim:
     ok = all(o is True for o in oks)
     reason = "With all smaller models and whole runs, " + "; ".join(parts)
     if runs:
-        reason += " (in brackets: 90% intervals over the laws' resampled runs)"
+        reason += (f" (in brackets: 90% intervals over "
+                   f"{'/'.join(map(str, sorted(set(stored['n_resamples']))))} resamples of "
+                   f"the laws' runs)")
     if not ok:
         failed = [f for f, o in zip(("OPT", "pythia"), oks, strict=True) if o is not True]
         why = [CAVEATS["opt"] if f == "OPT" else CAVEATS["pythia"] for f in failed]

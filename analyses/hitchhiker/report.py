@@ -211,7 +211,8 @@ class _Report:
             f"cannot be measured on this data. Thresholds are set in "
             f"`analyses/hitchhiker/claims.py` and stated in each reason. The interval is over "
             f"{intervals.RESAMPLES:,} resamples of the families the claim averages (seed "
-            f"{intervals.SEED}; '{intervals.TOO_FEW}' below {intervals.MIN_FAMILIES}); a claim "
+            f"{intervals.SEED}; '{intervals.TOO_FEW}' below {intervals.MIN_FAMILIES}; a "
+            f"bound 'never': so many resamples reach no prefix that qualifies); a claim "
             f"about named families (the 10B cut) has none, and its reason gives the laws' own "
             f"intervals over resampled runs where `meta bootstrap` computed them. "
             + (f"Once intervals are shown, the verdict changes for {len(changed)} of "
@@ -229,16 +230,17 @@ class _Report:
                    + ("" if j.verdict in (verdicts.REPORTS, intervals.TOO_FEW)
                       else f"; {j.verdict}") + ".*" for g, j in judged])
         changed = [g.key for g, j in judged if j.changed]
+        advice = [g.key for g, _ in judged if g.threshold is not None]
         d.paragraph(
             f"In italics, each sentence's number with its {intervals.LEVEL:.0%} interval over "
             f"{intervals.RESAMPLES:,} resamples of the families (seed {intervals.SEED}); advice "
             f"'{verdicts.HOLDS}' when the whole interval lies on the side of the threshold it "
             f"was taken from, '{verdicts.NOT_RESOLVED}' when the interval straddles it, and "
             f"'{intervals.TOO_FEW}' below {intervals.MIN_FAMILIES} families. "
-            + (f"Once intervals are shown, {len(changed)} of "
-               f"{sum(g.threshold is not None for g, _ in judged)} pieces of advice are no "
-               f"longer supported: {', '.join(changed)}." if changed else
-               "Every piece of advice holds across its interval.")
+            + f"The sentences that give advice are {', '.join(advice)}; "
+            + (f"once intervals are shown, {len(changed)} of the {len(advice)} are no longer "
+               f"supported: {', '.join(changed)}." if changed else
+               "each holds across its interval.")
         )
 
     # -- sections ---------------------------------------------------------------------------

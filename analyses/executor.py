@@ -36,7 +36,7 @@ from warehouse.errors import MetaError, UnknownName
 
 EXECUTORS = ("local", "ray")
 BLAS_THREADS = 1  # per worker: many small products, and the same bits in every engine
-KERNEL_THREADS = "META_KERNEL_THREADS"  # the law kernel's threads, when set
+_ONE_THREAD: list[bool] = []  # one entry per one_thread() entered in this process
 WINDOW = 2  # items in flight per worker: one running, one queued behind it
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
@@ -53,22 +53,23 @@ class Executor(Protocol):
 @contextmanager
 def one_thread() -> Iterator[None]:
     """BLAS limited to :data:`BLAS_THREADS` thread, and the law kernel's thread pool
-    (:mod:`analyses.laws.objectives`, through :data:`KERNEL_THREADS`) to one, while it is
+    (:mod:`analyses.laws.objectives`, through :func:`kernel_threads`) to one, while it is
     entered: each worker then uses one core (two workers on two cores no longer run four
     threads), the same bits come out in every engine, and many tiny fits run faster without
     OpenBLAS waking its thread pool for every small product."""
     from threadpoolctl import threadpool_limits
 
-    before = os.environ.get(KERNEL_THREADS)
-    os.environ[KERNEL_THREADS] = "1"
+    _ONE_THREAD.append(True)
     try:
         with threadpool_limits(BLAS_THREADS, user_api="blas"):
             yield
     finally:
-        if before is None:
-            del os.environ[KERNEL_THREADS]
-        else:
-            os.environ[KERNEL_THREADS] = before
+        _ONE_THREAD.pop()
+
+
+def kernel_threads(threads: int) -> int:
+    """``threads``, or 1 inside :func:`one_thread` (a worker of any engine is one core)."""
+    return 1 if _ONE_THREAD else threads
 
 
 def call(fn: Callable, item):

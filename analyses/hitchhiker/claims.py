@@ -291,8 +291,8 @@ def self_prefix(con, *, sel: Selection = Selection()) -> Claim:
     if curve.is_empty():
         return Claim("self-prefix", text, "30%", "n/a", NOT_MEASURABLE,
                      "No self-prefix law was scored.")
-    p, p_h = (first_reliable(entering(tables.self_prefix(con, e, sel=sel)))
-              for e in (CURVEFIT, HUBER))
+    p = first_reliable(evidence)
+    p_h = first_reliable(entering(tables.self_prefix(con, HUBER, sel=sel)))
     p, p_h = (None if np.isinf(x) else x for x in (p, p_h))
     at = dict(zip(curve["fraction"], curve["are"], strict=True))
     n_fam = int(curve["n_families"].max())

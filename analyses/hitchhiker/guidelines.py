@@ -4,8 +4,8 @@ evidence behind it, so that its interval over resampled families can be given be
 A :class:`Guideline` is one sentence built from point estimates, the per-family rows it rests
 on (``evidence``), the statistic of those rows it turns on, and where the sentence decides
 something ("use at least 5 models", "the cut is no clear win"), the threshold of that statistic
-at which its advice flips. :func:`analyses.hitchhiker.verdicts.judge` resamples the families and
-says whether the advice holds across the interval. All use the paper's estimator
+at which its advice flips. :func:`analyses.hitchhiker.verdicts.judge_guideline` resamples the
+families and says whether the advice holds across the interval. All use the paper's estimator
 (``curvefit-hitchhiker``) on the corrected conventions, as the report's other guidance does.
 """
 
@@ -135,13 +135,14 @@ def cut(con) -> Guideline | None:
     both = parts[0].join(parts[1], on="family").drop_nulls()
     if both.is_empty():
         return None
-    wins = int((both["num-models"] < both["num-models-nocut"]).sum())
-    head = ("Discard checkpoints before 10B tokens" if wins > both.height / 2
+    share = _cut_wins(both)
+    head = ("Discard checkpoints before 10B tokens" if share > 0.5
             else "The 10B-token cut is no clear win here")
     return Guideline(
         "cut",
-        f"**{head}:** with all smaller models and whole runs, the cut lowers ARE in {wins} of "
-        f"{both.height} families; the mean is {_pct(both['num-models'].mean())} with it and "
+        f"**{head}:** with all smaller models and whole runs, the cut lowers ARE in "
+        f"{round(share * both.height)} of {both.height} families; the mean is "
+        f"{_pct(both['num-models'].mean())} with it and "
         f"{_pct(both['num-models-nocut'].mean())} without (medians "
         f"{_pct(both['num-models'].median())} and {_pct(both['num-models-nocut'].median())}).",
         "share of families where the cut lowers ARE", "share", both, _cut_wins, 0.5)

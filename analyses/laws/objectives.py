@@ -23,7 +23,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from analyses.executor import KERNEL_THREADS
+from analyses.executor import kernel_threads
 from analyses.laws.batch import LawBatch
 from analyses.laws.forms import Form
 from analyses.laws.lbfgs import LBFGSResult, rowdot
@@ -54,10 +54,8 @@ def _kernel() -> Kernel:
 
 
 def _threads() -> int:
-    """:data:`THREADS`, or fewer where a worker of :mod:`analyses.executor` says so (each of
-    its workers is one core)."""
-    limit = os.environ.get(KERNEL_THREADS)
-    return THREADS if limit is None else min(THREADS, int(limit))
+    """:data:`THREADS`, or 1 in a worker of :mod:`analyses.executor` (each is one core)."""
+    return kernel_threads(THREADS)
 
 
 def _pool():

@@ -2,11 +2,13 @@
 
 A :class:`Document` is a list of blocks (headings, paragraphs, bullet lists, tables, figures).
 Tables take polars frames; columns named in ``are`` hold fractions (0.04 is 4%) shown in percent
-and, in HTML, shaded on the report's colour scale. Text is Markdown: the Markdown file carries
-it as written, and the HTML renders it inline with markdown-it (CommonMark; raw HTML is shown
-as text). Figures are referenced by a path relative to the report, so the Markdown and the HTML
-share one folder of PNGs. The page layouts are the Jinja2 templates in ``analyses/templates/``
-(``document.md.j2``, ``document.html.j2`` and its ``document.css``).
+and, in HTML, shaded on the report's colour scale; an ``are`` column of structs
+``{are, low, high, status}`` shows each value with its interval (:func:`percent_interval`).
+Text is Markdown: the Markdown file carries it as written, and the HTML renders it inline with
+markdown-it (CommonMark; raw HTML is shown as text). Figures are referenced by a path relative
+to the report, so the Markdown and the HTML share one folder of PNGs. The page layouts are the
+Jinja2 templates in ``analyses/templates/`` (``document.md.j2``, ``document.html.j2`` and its
+``document.css``).
 """
 
 from __future__ import annotations
@@ -56,8 +58,9 @@ class Document:
     def table(
         self, frame: pl.DataFrame, *, are: tuple[str, ...] = (), verdict: str | None = None
     ) -> None:
-        """A table; ``are`` columns are fractions shown in % and shaded in HTML; the
-        ``verdict`` column is shown as a coloured badge in HTML."""
+        """A table; ``are`` columns are fractions shown in % and shaded in HTML (struct
+        columns ``{are, low, high, status}`` with their interval); the ``verdict`` column is
+        shown as a coloured badge in HTML."""
         self.blocks.append(("table", Table(frame, tuple(are), verdict)))
 
     def figure(self, path: str, caption: str) -> None:
@@ -118,7 +121,28 @@ def percent_or_na(v: float | None) -> str:
     return percent(None if v is None else float(v)) or "n/a"
 
 
+def percent_interval(value: float | None, low: float | None, high: float | None,
+                     status: str | None = None) -> str:
+    """A fraction in percent with its interval, the bounds without the unit; without bounds,
+    the value and ``status`` (why there are none) in brackets.
+
+    Examples
+    --------
+    >>> percent_interval(0.104, 0.061, 0.158)
+    '10.4% [6.1, 15.8]'
+    >>> percent_interval(0.02, None, None, "too few families")
+    '2.0% (too few families)'
+    """
+    if value is None or value != value:
+        return ""
+    if low is None or high is None or low != low or high != high:
+        return f"{percent(value)} ({status})" if status else percent(value)
+    return f"{percent(value)} [{percent(low)[:-1]}, {percent(high)[:-1]}]"
+
+
 def _cell(v: object, is_are: bool) -> str:
+    if is_are and isinstance(v, dict):
+        return percent_interval(v["are"], v["low"], v["high"], v["status"])
     if is_are:
         return percent(v)  # type: ignore[arg-type]
     if v is None:
@@ -157,7 +181,8 @@ def _table_view(t: Table) -> _TableView:
 
     def cell(c: str, is_numeric: bool, v: object) -> _Cell:
         if c in t.are:
-            return _Cell(_cell(v, True), "are", shade(v))  # type: ignore[arg-type]
+            value = v["are"] if isinstance(v, dict) else v
+            return _Cell(_cell(v, True), "are", shade(value))  # type: ignore[arg-type]
         kind = "verdict" if c == t.verdict else "num" if is_numeric else "text"
         return _Cell(_cell(v, False), kind)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from analyses.document import Document
+from analyses.document import Document, shade
 
 
 def doc() -> Document:
@@ -41,3 +41,17 @@ def test_html_renders_inline_markdown_and_escapes_the_rest():
     assert "<td><em>c</em></td>" in page and '<td class="num">3</td>' in page
     assert '<td class="num" style="background:' in page and ">4.0%</td>" in page
     assert '<img src="figures/fit.png" alt="The law | its runs">' in page
+
+
+def test_an_are_column_of_structs_prints_each_value_with_its_interval():
+    d = Document("Intervals")
+    d.table(pl.DataFrame({"k": [2, 3, 4], "are": [
+        {"are": 0.104, "low": 0.061, "high": 0.158, "status": "ok"},
+        {"are": 0.02, "low": None, "high": None, "status": "too few families"},
+        None]}), are=("are",))
+    md = d.markdown()
+    assert "| 2 | 10.4% [6.1, 15.8] |" in md
+    assert "| 3 | 2.0% (too few families) |" in md and "| 4 |  |" in md
+    page = d.html()  # shaded by the value, as a plain ARE cell
+    assert f'style="{shade(0.104)}">10.4% [6.1, 15.8]</td>' in page
+    assert f'style="{shade(0.02)}">2.0% (too few families)</td>' in page

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 import warehouse
 from analyses.hitchhiker import aggregate, claims, pca, tables
-from analyses.hitchhiker.report import write_report
+from analyses.hitchhiker.report import _Report, write_report
 from analyses.hitchhiker.run import fit_all
 from analyses.hitchhiker.studies import STUDIES
 from ingest.run import ingest
@@ -316,6 +316,13 @@ def test_report_writes_markdown_html_and_figures(report):
     assert "### Macro ARE without unidentified laws, curvefit-hitchhiker" in text
     assert "## How sure: the macro heatmap with intervals over families" in text
     assert "too few families" in text  # a handful of families: no interval anywhere
+    sections = {part.split("\n", 1)[0]: part for part in text.split("\n## ")}
+    for name in ("Predicting a run from its own beginning", "Only the end of training",
+                 "Scale-down: predicting the smallest model"):
+        section = sections[name]  # each macro table's cells with their interval or why not
+        assert "| p=" in section or "| m=" in section or "| 0.1 |" in section, section
+        assert "(too few families) |" in section
+        assert "*Each cell: the macro ARE with its 90% interval over 1,000 resamples" in section
     assert "Scored num-models laws not identified: " in text
     for key in ("4% is the best ARE", "3 principal components", "OLMo 1B -> 7B"):
         assert key in text
@@ -325,6 +332,25 @@ def test_report_writes_markdown_html_and_figures(report):
     assert html.startswith("<!DOCTYPE html>") and "<style>" in html
     assert sorted(re.findall(r'<img src="(figures/[^"]+)"', html)) == sorted(referenced)
     assert 'class="verdict' in html
+
+
+def test_a_macro_table_gives_each_cell_its_interval_in_the_rows_order(tmp_path):
+    """Six families give intervals, four do not; the scale-up rows keep their order (4x
+    before 16x), not the order of their labels as strings."""
+    rows = [(f"f{i}", scale, p, 0.1 + 0.01 * i)
+            for i in range(6) for scale in ("4x", "16x") for p in (0.5, 1.0)]
+    cells = pl.DataFrame(rows, schema=["family", "scale", "fraction", "are"], orient="row"
+                         ).with_columns(in_aggregate=pl.col("family") != "f0")
+    cells = cells.filter((pl.col("scale") == "4x") | (pl.col("family") < "f3"))
+    builder = _Report(None, tmp_path)
+    builder._macro_table(cells, "scale", "fraction", "scale-up",
+                         order={s: i for i, s in enumerate(aggregate.SCALE_LABELS)})
+    text = builder.doc.markdown()
+    assert text.index("| 4x | ") < text.index("| 16x | ")
+    assert "| scale-up | p=0.5 | p=1.0 |" in text
+    assert "| 4x | 13.0% [12.0, 14.0] | 13.0% [12.0, 14.0] |" in text  # f1..f5, f0 left out
+    assert "| 16x | 11.5% (too few families) | 11.5% (too few families) |" in text
+    assert "*Each cell: the macro ARE with its 90% interval" in text
 
 
 def test_report_command(fitted, tmp_path):

@@ -49,7 +49,6 @@ MAIN_FAMILIES = ("pythia", "pythia-deduped", "OPT", "gpt3", "chinchilla", "t5-pi
                  "GPT2-c4-1.0", "GPT2-oscar-44.0", "lambda")
 ONE_MODEL_FAMILIES = ("olmo", "OPT", "gpt3", "pythia", "pythia-deduped", "lambda", "t5-pile")
 FIGURES = "figures"
-_SHORT = {"fraction": "p", "suffix": "m"}
 
 
 def write_report(con, out_dir: Path | str) -> list[Path]:
@@ -266,8 +265,8 @@ class _Report:
                               "averaged over families; colour scale 0-35% as in the paper.")
         for e in ESTIMATORS:
             d.heading(f"Macro ARE, {e}", 3)
-            d.table(self._wide(self.heat[e], "label", "fraction", "training models"),
-                    are=self._are_cols(self.heat[e], "fraction"))
+            self._macro_table(tables.heatmap_cells(self.con, "num-models", e), "bin",
+                              "fraction", "training models")
             n = self.heat[e].group_by("label", maintain_order=True).agg(
                 pl.col("n_families").max())
             d.paragraph("Families per row (at most): " + ", ".join(
@@ -282,20 +281,27 @@ class _Report:
                                                 heat["fraction"].unique().cast(pl.String)}},
                 strict=False))
             d.heading(f"Macro ARE without unidentified laws, {e}", 3)
-            d.table(self._wide(self.heat_identified[e], "label", "fraction", "training models"),
-                    are=self._are_cols(self.heat_identified[e], "fraction"))
+            self._macro_table(tables.heatmap_cells(self.con, "num-models", e,
+                                                   sel=Selection(identified=True)),
+                              "bin", "fraction", "training models")
 
-    @staticmethod
-    def _wide(cells: pl.DataFrame, row: str, col: str, row_name: str) -> pl.DataFrame:
-        """Cells as a table: one row per ``row`` value, one column per ``col`` value."""
-        wide = cells.pivot(on=col, index=row, values="are", sort_columns=True)
-        short = _SHORT.get(col, col)
-        return wide.rename({row: row_name, **{c: f"{short}={c}" for c in wide.columns[1:]}})
+    def _macro_table(self, cells: pl.DataFrame, row: str, col: str, row_name: str,
+                     order: dict[str, int] | None = None) -> None:
+        """The table of the macro average of per-family ``cells`` by ``row`` x ``col``, each
+        cell with its interval over resampled families; rows sorted by ``order`` if given."""
+        found = report_intervals.macro_table(cells, [row, col])
+        if order:
+            found = found.sort(pl.col(row).replace_strict(order, return_dtype=pl.Int32),
+                               pl.col(col))
+        table, are = report_intervals.wide_table(found, row, col, row_name)
+        self.doc.table(table, are=are)
+        self._interval_note()
 
-    @staticmethod
-    def _are_cols(cells: pl.DataFrame, col: str) -> tuple[str, ...]:
-        short = _SHORT.get(col, col)
-        return tuple(f"{short}={v}" for v in sorted(cells[col].unique().drop_nulls()))
+    def _interval_note(self) -> None:
+        self.doc.paragraph(f"Each cell: the macro ARE with its {intervals.LEVEL:.0%} interval "
+                           f"over {intervals.RESAMPLES:,} resamples of the families, or "
+                           f"'{intervals.TOO_FEW}' below {intervals.MIN_FAMILIES} families.",
+                           note=True)
 
     def section_families(self) -> None:
         d = self.doc
@@ -355,9 +361,12 @@ class _Report:
         d.table(base.filter(pl.any_horizontal(pl.col(c).is_not_null() for c in cols)),
                 are=(*cols, "best-seen (all)", "most-trained (all)"))
         d.paragraph(
-            "Mean over the families in the averages: " + ", ".join(
-                f"{c} {_pct(agg[c].drop_nulls().mean())}" for c in cols) + "; the '(all)' "
-            "columns average every training set (k, p) of the study.", note=True)
+            "Mean over the families in the averages, with its "
+            f"{intervals.LEVEL:.0%} interval over resampled families: " + ", ".join(
+                f"{c} " + verdicts.interval_text(intervals.family_interval(
+                    agg.select("family", c).drop_nulls(), intervals.mean_of(c)), "are")
+                for c in cols) + "; the '(all)' columns average every training set (k, p) "
+            "of the study.", note=True)
         path = figures.baselines(agg, self.fig("baselines"), cols)
         self.add_figure(path, "Full-data ARE of the baselines and of both fits per family.")
 
@@ -380,10 +389,13 @@ class _Report:
                              xlabel="share of its own run used (p)", hline=claims.SELF_OK)
         self.add_figure(path, f"ARE (%) of a model's own end against the share of its run "
                               f"used; dashed: {_pct(claims.SELF_OK)}.")
-        t = macros[CURVEFIT].select("fraction", pl.col("are").alias(CURVEFIT), "n_families").join(
-            macros[HUBER].select("fraction", pl.col("are").alias(HUBER)), on="fraction",
+        found = {e: report_intervals.macro_table(tables.self_prefix(self.con, e), ["fraction"])
+                 for e in ESTIMATORS}
+        t = found[CURVEFIT].select("fraction", pl.col("are").alias(CURVEFIT), "n_families").join(
+            found[HUBER].select("fraction", pl.col("are").alias(HUBER)), on="fraction",
             how="left")
         d.table(t, are=ESTIMATORS)
+        self._interval_note()
 
     def section_cut(self) -> None:
         d = self.doc
@@ -454,10 +466,10 @@ class _Report:
         d.paragraph("Fig. 1(a), Sec. 7: laws on 4 consecutive sizes, binned by how much larger "
                     "the target is than the largest of them (test checkpoints after 10B tokens).")
         panels = []
+        order = {s: i for i, s in enumerate(aggregate.SCALE_LABELS)}
         for e in ESTIMATORS:
             w = study_tables.windows(self.con, e)
             if w.height:
-                order = {s: i for i, s in enumerate(aggregate.SCALE_LABELS)}
                 panels.append((e, w.with_columns(
                     row=pl.col("scale").replace_strict(order, return_dtype=pl.Int32))))
         if panels:
@@ -465,8 +477,8 @@ class _Report:
                                     ylabel="scale-up", row_label=lambda i:
                                     aggregate.SCALE_LABELS[i])
             self.add_figure(path, "ARE (%) by scale-up and share of training (macro average).")
-            d.table(self._wide(panels[0][1], "scale", "fraction", "scale-up"),
-                    are=self._are_cols(panels[0][1], "fraction"))
+            self._macro_table(study_tables.window_cells(self.con, panels[0][0]), "scale",
+                              "fraction", "scale-up", order=order)
 
     def section_suffix(self) -> None:
         d = self.doc
@@ -480,8 +492,9 @@ class _Report:
                                     row_label=aggregate.bin_label,
                                     xlabel="start of the window (m)")
             self.add_figure(path, "ARE (%) of suffix-only fits by number of models and m.")
-            d.table(self._wide(panels[0][1], "label", "suffix", "training models"),
-                    are=self._are_cols(panels[0][1], "suffix"))
+            self._macro_table(tables.heatmap_cells(self.con, "suffix", panels[0][0],
+                                                   column="suffix"),
+                              "bin", "suffix", "training models")
 
     def section_scale_down(self) -> None:
         d = self.doc
@@ -491,22 +504,23 @@ class _Report:
         if not panels:
             return
         p = aggregate.by_fraction(panels[0][1]).drop_nulls("are")
-        med = tables.laws(self.con, "scale-down", CURVEFIT).group_by("fraction").agg(
-            pl.col("are").median()).sort("fraction")
+        down = tables.laws(self.con, "scale-down", CURVEFIT).select("family", "fraction", "are")
+        medians = [(p_, verdicts.interval_text(intervals.family_interval(
+            g, intervals.median_of("are")), "are"))
+            for (p_,), g in down.drop_nulls("are").group_by("fraction")]
         d.paragraph(
             "App. C: the k largest models predict the smallest. Means are dominated by laws "
             "that diverge far from the small model (ARE up to "
-            f"{_pct(tables.laws(self.con, 'scale-down', CURVEFIT)['are'].max())}); "
-            "the median ARE over laws is "
-            + ", ".join(f"{_pct(r['are'])} at p = {r['fraction']:g}"
-                        for r in med.iter_rows(named=True)) + "."
+            f"{_pct(down['are'].max())}); the median ARE over laws, with its "
+            f"{intervals.LEVEL:.0%} interval over resampled families, is "
+            + ", ".join(f"{text} at p = {p_:g}" for p_, text in sorted(medians)) + "."
         )
         path = figures.heatmaps(panels, self.fig("scale_down"), row="bin", col="fraction",
                                 row_label=aggregate.bin_label)
         self.add_figure(path, "ARE (%) predicting the smallest model (macro average).")
         if p.height:
-            d.table(self._wide(panels[0][1], "label", "fraction", "training models"),
-                    are=self._are_cols(panels[0][1], "fraction"))
+            self._macro_table(tables.heatmap_cells(self.con, "scale-down", panels[0][0]),
+                              "bin", "fraction", "training models")
 
     def section_leave_one_out(self) -> None:
         d = self.doc

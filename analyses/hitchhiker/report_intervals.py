@@ -1,6 +1,7 @@
-"""The guideline report's intervals: every macro cell of the main heatmap with its 90%
-interval over resampled families (:func:`analyses.hitchhiker.intervals.macro_intervals`),
-whether the paper's number lies inside, and which cells the evidence resolves."""
+"""The guideline report's intervals: every macro cell with its 90% interval over resampled
+families (:func:`analyses.hitchhiker.intervals.macro_intervals`) as the report's tables print
+it (:func:`macro_table`), and the main heatmap's section: whether the paper's number lies
+inside, and which cells the evidence resolves."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 
 import polars as pl
 
-from analyses.document import Document, percent
+from analyses.document import Document
 from analyses.hitchhiker import figures, tables
 from analyses.hitchhiker.aggregate import bin_label
 from analyses.hitchhiker.conventions import DEFAULT, RELEASED
@@ -25,6 +26,36 @@ from analyses.hitchhiker.intervals import (
 from analyses.hitchhiker.paper import paper_heatmaps
 from analyses.hitchhiker.sensitivity import fitted_sets
 from analyses.hitchhiker.tables import CURVEFIT, Selection
+
+_SHORT = {"fraction": "p", "suffix": "m"}  # a column's name in a table's header
+
+
+def macro_table(cells: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
+    """The macro average of per-family ``cells`` per ``keys``, each with its interval.
+
+    Returns
+    -------
+    pl.DataFrame
+        ``keys, are, n_families``, where ``are`` is a struct ``{are, low, high, status}``
+        that a :class:`~analyses.document.Document` table prints as ``10.4% [6.1, 15.8]``
+        or ``2.0% (too few families)``.
+    """
+    found = macro_intervals(cells, keys).with_columns(pl.col("low", "high").fill_nan(None))
+    return found.select(*keys, pl.struct("are", "low", "high", "status").alias("are"),
+                        "n_families")
+
+
+def wide_table(cells: pl.DataFrame, row: str, col: str, row_name: str
+               ) -> tuple[pl.DataFrame, tuple[str, ...]]:
+    """Macro cells as a table, one row per ``row`` value (a model bin by its label), one
+    column per ``col`` value (``p=0.5``, ``m=0.3``); returns the table and its ARE columns."""
+    short = _SHORT.get(col, col)
+    frame = cells.pivot(on=col, index=row, values="are", sort_columns=True)
+    frame = frame.rename({row: row_name, **{c: f"{short}={c}" for c in frame.columns[1:]}})
+    if row == "bin":
+        frame = frame.with_columns(pl.col(row_name).map_elements(bin_label,
+                                                                 return_dtype=pl.String))
+    return frame, tuple(frame.columns[1:])
 
 
 def cell_intervals(con, sel: Selection = Selection()) -> pl.DataFrame:
@@ -55,16 +86,9 @@ def add_section(doc: Document, con, figure: Callable[[Path | None, str], None],
     if found.is_empty():
         return
     doc.heading("How sure: the macro heatmap with intervals over families")
-    text = found.with_columns(
-        label=pl.col("bin").map_elements(bin_label, return_dtype=pl.String),
-        cell=pl.when(pl.col("status") == TOO_FEW)
-        .then(pl.format("{} ({})", pl.col("are").map_elements(percent, return_dtype=pl.String),
-                        pl.lit(TOO_FEW)))
-        .otherwise(pl.format("{} [{}, {}]", *(pl.col(c).map_elements(
-            percent, return_dtype=pl.String) for c in ("are", "low", "high")))),
-    )
-    wide = text.pivot(on="fraction", index="label", values="cell", aggregate_function="first")
-    doc.table(wide.rename({"label": "training models"}))
+    cells = found.select("bin", "fraction", pl.struct("are", "low", "high", "status").alias("are"))
+    table, are = wide_table(cells, "bin", "fraction", "training models")
+    doc.table(table, are=are)
     ok = found.filter(pl.col("status") != TOO_FEW)
     judged = ok.filter(pl.col("inside").is_not_null())
     doc.paragraph(

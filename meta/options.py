@@ -62,25 +62,45 @@ def executor_options(f: Callable) -> Callable:
         help="Worker processes (local), or the CPUs of a local Ray instance.")(f)
 
 
-def progress_printer(noun: str) -> Callable[[int, int, str], None]:
-    """A progress line on stderr, at most every 2 s: ``noun`` done of total, elapsed, ETA."""
+def progress_printer(noun: str) -> Callable[..., None]:
+    """A progress line on stderr, at most every 2 s: ``noun`` done of total, elapsed, ETA.
+
+    The ETA extrapolates the share done: ``work`` (the share of the estimated work done)
+    where the caller knows it, else ``done / total``.
+    """
     start = time.perf_counter()
     last = [0.0]
 
-    def show(done: int, total: int, what: str) -> None:
+    def show(done: int, total: int, what: str, work: float | None = None) -> None:
         now = time.perf_counter()
         if done < total and now - last[0] < 2.0:
             return
         last[0] = now
         elapsed = now - start
-        eta = elapsed / done * (total - done) if done else float("nan")
+        share = work if work is not None else done / total if total else 1.0
+        eta = elapsed * (1 - share) / share if share > 0 else float("nan")
         click.echo(
             f"  {noun} {done:,}/{total:,} ({100 * done / max(total, 1):.0f}%) {what}, "
-            f"{elapsed:.0f} s elapsed, ETA {eta:.0f} s",
+            f"{elapsed:.0f} s elapsed, ETA {_duration(eta)}",
             err=True,
         )
 
     return show
+
+
+def _duration(seconds: float) -> str:
+    """``42 s``, ``12 min``, ``2.7 h``; ``unknown`` for NaN.
+
+    Examples
+    --------
+    >>> [_duration(s) for s in (42.4, 725, 9720, float("nan"))]
+    ['42 s', '12 min', '2.7 h', 'unknown']
+    """
+    if seconds != seconds:
+        return "unknown"
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    return f"{seconds / 60:.0f} min" if seconds < 7200 else f"{seconds / 3600:.1f} h"
 
 
 def data_root_option(f: Callable) -> Callable:

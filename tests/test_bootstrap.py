@@ -40,7 +40,14 @@ def db(fitted_db, tmp_path):
 
 
 def test_every_fitted_law_gets_a_bootstrap_with_its_seed(db):
-    result = boot.bootstrap_all(db, **SELECTION, n_resamples=10, seed=5)
+    calls = []
+    result = boot.bootstrap_all(db, **SELECTION, n_resamples=10, seed=5,
+                                progress=lambda *args, work: calls.append((*args, work)))
+    # progress after every chunk: laws done and the share of the estimated work, both rising
+    done, shares = [c[0] for c in calls], [c[3] for c in calls]
+    assert done == sorted(done) and done[-1] == calls[-1][1] == result.bootstrapped
+    assert shares == sorted(shares) and shares[0] >= 0 and shares[-1] == pytest.approx(1.0)
+    assert all(", chinchilla law (" in c[2] for c in calls)
     n_fitted = one(db, "SELECT count(*) FROM laws WHERE status IN ('ok', 'at_bound', "
                        "'max_iter')")[0]
     assert result.bootstrapped == n_fitted > 20 and result.resumed == 0

@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from meta.cli import cli
+from meta.options import progress_printer
 from warehouse.migrate import migration_files
 
 
@@ -155,3 +156,14 @@ def test_corrupted_source_is_named_and_loses_nothing(loaded, tmp_path, data_root
         json.loads(run("status", "--json", "--warehouse", str(loaded)).stdout)["totals"]
         == (json.loads(before)["totals"])
     )
+
+
+def test_progress_extrapolates_the_share_of_work_done(capsys, monkeypatch):
+    clock = iter([0.0, 10.0, 20.0])
+    monkeypatch.setattr("meta.options.time.perf_counter", lambda: next(clock))
+    show = progress_printer("laws")
+    show(1, 4, "first", work=0.5)  # a quarter of the laws, half of the work: ETA = elapsed
+    show(4, 4, "last")
+    lines = capsys.readouterr().err.splitlines()
+    assert lines == ["  laws 1/4 (25%) first, 10 s elapsed, ETA 10 s",
+                     "  laws 4/4 (100%) last, 20 s elapsed, ETA 0 s"]

@@ -30,7 +30,7 @@ import polars as pl
 
 from analyses.executor import check as check_engine
 from analyses.executor import executor as engine
-from analyses.hitchhiker.fitting import CHINCHILLA, Pending, chunked, law_batch
+from analyses.hitchhiker.fitting import CHINCHILLA, Pending, chunk_label, chunked, law_batch
 from analyses.hitchhiker.run import load_families, plan
 from analyses.hitchhiker.studies import BASELINES, get_study
 from analyses.laws import get_estimator, get_form
@@ -199,14 +199,16 @@ def bootstrap_all(
     address: str | None = None,
     runs: str = "best",
     estimate: Callable[[Work], None] = lambda work: None,
-    progress: Callable[[int, int, str], None] = lambda done, total, what: None,
+    progress: Callable[..., None] = lambda done, total, what, work=None: None,
 ) -> BootstrapResult:
     """Bootstrap every fitted law of ``studies`` (its parameters and ARE) that has no
     bootstrap of ``n_resamples`` with ``seed`` yet, and write the intervals.
 
     The laws are those fit-all plans for the same arguments (baselines have no parameters),
     fitted with a finished status. ``estimate`` receives the work before any refit;
-    ``progress`` is called after each chunk is written.
+    ``progress(done, total, what, work=...)`` is called after each chunk is written, with
+    ``work`` the share of the estimated core time done (laws differ in cost by hundreds of
+    times, so the share of laws done is a poor clock).
     """
     start = time.perf_counter()
     _check(n_resamples, seed)
@@ -224,17 +226,20 @@ def bootstrap_all(
     refitted = [p for p in pending if n_runs(p) >= MIN_RUNS]
     chunks = chunked(pending, size=max(1, REFITS // n_resamples))
     counts = dict.fromkeys(("ok", "too_few_runs", "no_fit"), 0)
+    cost = {p.law_id: seconds[p.law_id] for p in refitted}
+    total_cost = sum(cost.values())
     with engine(executor, jobs=jobs, address=address) as pool:
         estimate(Work(len(pending), len(pending) - len(refitted), len(laws) - len(pending),
-                      n_resamples, sum(seconds[p.law_id] for p in refitted) * n_resamples,
-                      pool.workers))
-        finished = 0
+                      n_resamples, total_cost * n_resamples, pool.workers))
+        finished, spent = 0, 0.0
         task = partial(bootstrap_specs, n_resamples=n_resamples, seed=seed)
         for chunk, result in pool.run(task, chunks):
             write_intervals(con, result.bootstraps, result.intervals)
             for status, n in result.bootstraps["status"].value_counts().iter_rows():
                 counts[status] += n
             finished += len(chunk)
-            progress(finished, len(pending), f"{chunk[0].estimator} ({chunk[0].spec.form})")
+            spent += sum(cost.get(p.law_id, 0.0) for p in chunk)
+            progress(finished, len(pending), chunk_label(chunk),
+                     work=spent / total_cost if total_cost > 0 else None)
     return BootstrapResult(finished, counts["too_few_runs"], counts["no_fit"],
                            len(laws) - len(pending), orphans, time.perf_counter() - start)

@@ -207,3 +207,21 @@ def chunked(pending: Sequence[Pending], *, size: int | None = None,
             chunk.append(p)
         chunks += [chunk] if chunk else []
     return chunks
+
+
+def chunk_label(chunk: Sequence[Pending]) -> str:
+    """What a chunk fits, for a progress line: its estimator, law form and families.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace as N
+    >>> law = lambda fam: N(estimator="huber-lbfgs", spec=N(form="chinchilla",
+    ...                                                     family=N(name=fam)))
+    >>> chunk_label([law("pythia"), law("OPT"), law("gpt3"), law("OPT")])
+    'huber-lbfgs, chinchilla law (OPT, gpt3, +1 family)'
+    """
+    names = sorted({p.spec.family.name for p in chunk})
+    more = len(names) - 2
+    shown = ", ".join(names[:2]) + (f", +{more} famil{'y' if more == 1 else 'ies'}"
+                                    if more > 0 else "")
+    return f"{chunk[0].estimator}, {chunk[0].spec.form} law ({shown})"

@@ -22,6 +22,7 @@ from analyses.hitchhiker.conventions import DEFAULT, get_set, law_conventions, s
 from analyses.hitchhiker.fitting import (
     CHINCHILLA,
     Pending,
+    chunk_label,
     chunked,
     fit_specs,
     law_batch,
@@ -234,7 +235,7 @@ def fit_all(
         for chunk, fitted in pool.run(fit_specs, chunks):
             write_laws(con, fitted.laws, fitted.predictions)
             done += len(chunk)
-            progress(done, len(pending), f"{chunk[0].estimator} ({chunk[0].spec.form})")
+            progress(done, len(pending), chunk_label(chunk))
     return FitAllResult(
         done, len(everything) - len(pending), stale, changes.height, skipped,
         dropped, time.perf_counter() - start,

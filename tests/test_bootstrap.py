@@ -4,6 +4,7 @@ resample count, resumable without refitting or duplicating, no interval on too f
 from __future__ import annotations
 
 import numpy as np
+import polars as pl
 import pytest
 from click.testing import CliRunner
 
@@ -162,3 +163,23 @@ def test_cli_address_without_ray_is_one_error(tmp_path):
                                  str(tmp_path / "w.duckdb")])
     assert r.exit_code == 1
     assert r.stderr == "Error: --address is for the ray executor; got --executor local.\n"
+
+
+def test_the_best_law_per_family_shows_its_own_interval_once_bootstrapped(db):
+    from analyses.hitchhiker import tables
+    from analyses.hitchhiker.report_intervals import with_law_intervals
+
+    def best():
+        return with_law_intervals(db, tables.best_are(db, tables.HUBER), "are", "law_id"
+                                  ).unnest("are").sort("family")
+
+    before = best()
+    assert before.height == 2 and before["low"].null_count() == 2
+    boot.bootstrap_all(db, **SELECTION, n_resamples=10, seed=0)
+    after = best()
+    ok = query(db, "SELECT law_id FROM law_bootstraps WHERE status = 'ok'")["law_id"]
+    assert after["are"].to_list() == before["are"].to_list()
+    assert after["low"].null_count() < 2  # at least one best law is on 3 or more runs
+    assert after.filter(pl.col("low").is_not_null())["law_id"].sort().to_list() == sorted(
+        set(after["law_id"]) & set(ok))
+    assert after.filter(pl.col("low") > pl.col("high")).is_empty()

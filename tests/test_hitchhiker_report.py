@@ -324,6 +324,9 @@ def test_report_writes_markdown_html_and_figures(report):
         assert "(too few families) |" in section
         assert "*Each cell: the macro ARE with its 90% interval over 1,000 resamples" in section
     assert "Scored num-models laws not identified: " in text
+    assert ("the macro ARE, with its 90% interval over resampled families, is n/a with "
+            "curvefit-hitchhiker" in text or "% (too few families) with curvefit" in text)
+    assert "*In brackets: the law's own 90% ARE interval over resampled runs" in text
     for key in ("4% is the best ARE", "3 principal components", "OLMo 1B -> 7B"):
         assert key in text
     referenced = re.findall(r"\]\((figures/[^)]+\.png)\)", text)

@@ -26,7 +26,7 @@ import duckdb
 import numpy as np
 import polars as pl
 
-from analyses.document import Document, percent
+from analyses.document import Document, percent, percent_interval
 from analyses.document import percent_or_na as _pct
 from analyses.hitchhiker import (
     aggregate,
@@ -131,9 +131,10 @@ class _Report:
         )
         self.claims = claims.all_claims(self.con)
         self.identified_claims = claims.all_claims(self.con, sel=Selection(identified=True))
-        self.heat_identified = {e: tables.macro_heatmap(self.con, "num-models", e,
-                                                        sel=Selection(identified=True))
-                                for e in ESTIMATORS}
+        self.cells = {e: tables.heatmap_cells(self.con, "num-models", e) for e in ESTIMATORS}
+        self.cells_identified = {e: tables.heatmap_cells(self.con, "num-models", e,
+                                                         sel=Selection(identified=True))
+                                 for e in ESTIMATORS}
         self._identification_paragraph()
         self.section_claims()
         report_conventions.add_sections(self.doc, self.con)
@@ -165,26 +166,30 @@ class _Report:
             scored = df.filter(pl.col("are").is_not_null())
             flagged = scored.filter(pl.col("unidentified").is_not_null())
             parts.append(f"{flagged.height:,} of {scored.height:,} with {e}")
-        top = {e: self._top_cell(self.heat[e]) for e in ESTIMATORS}
-        top_id = {e: self._top_cell(self.heat_identified[e]) for e in ESTIMATORS}
+        top = {e: self._top_cell(self.cells[e]) for e in ESTIMATORS}
+        top_id = {e: self._top_cell(self.cells_identified[e]) for e in ESTIMATORS}
         self.doc.paragraph(
             "Some scored laws cannot be identified by their data (fewer than 3 sizes for "
             "E + A/N^alpha, E pinned at 0 or above the lowest loss, an exponent at its bound "
             "or outside [0.01, 3]; `laws.unidentified` says why). The paper scores them, and so "
             "do the tables here; every headline is also given without them. Scored num-models "
             f"laws not identified: {'; '.join(parts)}. With the most models and whole runs, "
-            "the macro ARE is "
-            + "; ".join(f"{_pct(top[e])} with {e} ({_pct(top_id[e])} without them)"
-                        for e in ESTIMATORS) + "."
+            f"the macro ARE, with its {intervals.LEVEL:.0%} interval over resampled families, "
+            "is " + "; ".join(f"{top[e]} with {e} ({top_id[e]} without them)"
+                              for e in ESTIMATORS) + "."
         )
 
     @staticmethod
-    def _top_cell(heat: pl.DataFrame) -> float | None:
-        """The macro ARE of the top bin (8+ models) at p = 1."""
-        if heat.is_empty():
-            return None
-        cell = heat.filter((pl.col("bin") == heat["bin"].max()) & (pl.col("fraction") == 1.0))
-        return cell["are"][0] if cell.height else None
+    def _top_cell(cells: pl.DataFrame) -> str:
+        """The macro ARE of the top bin (8+ models) at p = 1, with its interval."""
+        found = report_intervals.macro_table(cells, ["bin", "fraction"])
+        if found.is_empty():
+            return "n/a"
+        cell = found.filter((pl.col("bin") == found["bin"].max()) & (pl.col("fraction") == 1.0))
+        if not cell.height:
+            return "n/a"
+        c = cell["are"][0]
+        return percent_interval(c["are"], c["low"], c["high"], c["status"]) or "n/a"
 
     def section_claims(self) -> None:
         d = self.doc
@@ -265,8 +270,7 @@ class _Report:
                               "averaged over families; colour scale 0-35% as in the paper.")
         for e in ESTIMATORS:
             d.heading(f"Macro ARE, {e}", 3)
-            self._macro_table(tables.heatmap_cells(self.con, "num-models", e), "bin",
-                              "fraction", "training models")
+            self._macro_table(self.cells[e], "bin", "fraction", "training models")
             n = self.heat[e].group_by("label", maintain_order=True).agg(
                 pl.col("n_families").max())
             d.paragraph("Families per row (at most): " + ", ".join(
@@ -281,9 +285,7 @@ class _Report:
                                                 heat["fraction"].unique().cast(pl.String)}},
                 strict=False))
             d.heading(f"Macro ARE without unidentified laws, {e}", 3)
-            self._macro_table(tables.heatmap_cells(self.con, "num-models", e,
-                                                   sel=Selection(identified=True)),
-                              "bin", "fraction", "training models")
+            self._macro_table(self.cells_identified[e], "bin", "fraction", "training models")
 
     def _macro_table(self, cells: pl.DataFrame, row: str, col: str, row_name: str,
                      order: dict[str, int] | None = None) -> None:
@@ -319,13 +321,19 @@ class _Report:
                                   f"models used, columns the share of training; hatched cells "
                                   f"are failed fits or had no checkpoint in range.")
         d.heading("Best ARE per family", 3)
-        best = {e: tables.best_are(self.con, e) for e in ESTIMATORS}
+        best = {e: report_intervals.with_law_intervals(self.con, tables.best_are(self.con, e),
+                                                       "are", "law_id") for e in ESTIMATORS}
         t = best[CURVEFIT].select(
             "family", "in_aggregate", pl.col("are").alias(CURVEFIT),
             pl.col("n_models").alias("k"), pl.col("fraction").alias("p"), "n_laws"
         ).join(best[HUBER].select("family", pl.col("are").alias(HUBER)), on="family",
-               how="full", coalesce=True).sort(CURVEFIT, nulls_last=True)
+               how="full", coalesce=True).sort(pl.col(CURVEFIT).struct.field("are"),
+                                               nulls_last=True)
         d.table(t, are=(CURVEFIT, HUBER))
+        d.paragraph(f"In brackets: the law's own {intervals.LEVEL:.0%} ARE interval over "
+                    "resampled runs, where `meta bootstrap` made one (a law on fewer than 3 "
+                    "runs gets none); the best of many laws is a selected one, so its interval "
+                    "says how sure that law is, not how good the best choice is.", note=True)
 
     def section_curves(self) -> None:
         d = self.doc

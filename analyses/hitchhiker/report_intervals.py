@@ -11,7 +11,7 @@ from pathlib import Path
 import polars as pl
 
 from analyses.document import Document
-from analyses.hitchhiker import figures, tables
+from analyses.hitchhiker import figures, study_tables, tables
 from analyses.hitchhiker.aggregate import bin_label
 from analyses.hitchhiker.conventions import DEFAULT, RELEASED
 from analyses.hitchhiker.intervals import (
@@ -43,6 +43,18 @@ def macro_table(cells: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
     found = macro_intervals(cells, keys).with_columns(pl.col("low", "high").fill_nan(None))
     return found.select(*keys, pl.struct("are", "low", "high", "status").alias("are"),
                         "n_families")
+
+
+def with_law_intervals(con, frame: pl.DataFrame, value: str, law: str) -> pl.DataFrame:
+    """``frame`` with its ``value`` column (a law's ARE) as a struct ``{are, low, high,
+    status}``: the 90% interval of the ARE of the law in column ``law`` over resampled runs,
+    where ``meta bootstrap`` stored one (:func:`~analyses.hitchhiker.study_tables.are_intervals`);
+    a law never bootstrapped, or on too few runs for an interval, keeps its bare value."""
+    stored = study_tables.are_intervals(con, frame[law].drop_nulls().to_list()).select(
+        pl.col("law_id").alias(law), "low", "high")
+    return frame.join(stored, on=law, how="left").with_columns(
+        pl.struct(pl.col(value).alias("are"), "low", "high",
+                  status=pl.lit(None, pl.String)).alias(value)).drop("low", "high")
 
 
 def wide_table(cells: pl.DataFrame, row: str, col: str, row_name: str

@@ -391,3 +391,12 @@ def test_baselines_not_fitted_are_not_measurable(hand):
     assert {"best-seen (all)", "most-trained (all)", "best-seen"} <= set(b.columns)
     assert b["best-seen (all)"].null_count() == b.height
     assert claims.baselines(hand, sel=ALL).verdict == claims.NOT_MEASURABLE
+
+
+def test_a_study_not_fitted_says_so_instead_of_an_empty_section(hand, tmp_path):
+    md = write_report(hand, tmp_path)[0].read_text()  # num-models laws only
+    for title, study in (("Only the end of training", "suffix"),
+                         ("Leaving one size out", "leave-one-out")):
+        assert (f"## {title}\n\nNot fitted: the warehouse has no law of study `{study}` "
+                f"(`meta fit-all --study {study}` fits it).\n\n##") in md
+    assert "## How many models, how much of their training\n\nLaws are fitted" in md

@@ -115,6 +115,8 @@ class _Report:
         laws = tables.laws
         self.heat = {e: tables.macro_heatmap(self.con, "num-models", e) for e in ESTIMATORS}
         self.fam = tables.families_studied(self.con)
+        self.studies = {r[0] for r in self.con.execute("SELECT DISTINCT study FROM laws")
+                        .fetchall()}
         n_laws = int(self.fam["n_laws"].sum())
         fitted = self.fam.filter(pl.col("n_laws") > 0)
         with_scores = fitted.filter(pl.col("n_scored") > 0)
@@ -287,6 +289,16 @@ class _Report:
             d.heading(f"Macro ARE without unidentified laws, {e}", 3)
             self._macro_table(self.cells_identified[e], "bin", "fraction", "training models")
 
+    def _study_heading(self, title: str, study: str) -> bool:
+        """The heading of a study's section, and whether the study has laws to show; a study
+        not fitted gets a line saying how to fit it instead of an empty section."""
+        self.doc.heading(title)
+        if study in self.studies:
+            return True
+        self.doc.paragraph(f"Not fitted: the warehouse has no law of study `{study}` "
+                           f"(`meta fit-all --study {study}` fits it).")
+        return False
+
     def _macro_table(self, cells: pl.DataFrame, row: str, col: str, row_name: str,
                      order: dict[str, int] | None = None) -> None:
         """The table of the macro average of per-family ``cells`` by ``row`` x ``col``, each
@@ -355,7 +367,8 @@ class _Report:
 
     def section_baselines(self) -> None:
         d = self.doc
-        d.heading("Baselines without a fit")
+        if not self._study_heading("Baselines without a fit", "baselines"):
+            return
         base = tables.baselines(self.con)
         d.paragraph(
             "Sec. 5.2: predict the target's loss by the best loss seen in training "
@@ -380,7 +393,8 @@ class _Report:
 
     def section_self_prefix(self) -> None:
         d = self.doc
-        d.heading("Predicting a run from its own beginning")
+        if not self._study_heading("Predicting a run from its own beginning", "self-prefix"):
+            return
         d.paragraph("Sec. 5.1: each model's own last 30% is predicted by a law fitted on the "
                     "first p of its run (checkpoints after 1e8 tokens). Curves: mean over "
                     "models per family, then over families.")
@@ -407,7 +421,8 @@ class _Report:
 
     def section_cut(self) -> None:
         d = self.doc
-        d.heading("Discarding the first 10B tokens")
+        if not self._study_heading("Discarding the first 10B tokens", "num-models-nocut"):
+            return
         d.paragraph("Sec. 6.1: the num-models laws again without the 1e10-token cut "
                     "(`num-models-nocut`). `full`: all smaller models and whole runs; `best` "
                     "and `mean` over every (k, p).")
@@ -432,7 +447,8 @@ class _Report:
 
     def section_one_model(self) -> None:
         d = self.doc
-        d.heading("One model with borrowed exponents")
+        if not self._study_heading("One model with borrowed exponents", "one-model"):
+            return
         olmo = self.fam.filter(pl.col("family") == "olmo")
         n_olmo = olmo["n_models"][0] if olmo.height else 0
         has_olmo = bool(olmo.height and olmo["n_laws"][0])
@@ -470,7 +486,8 @@ class _Report:
 
     def section_windows(self) -> None:
         d = self.doc
-        d.heading("Scale-up: windows of four sizes")
+        if not self._study_heading("Scale-up: windows of four sizes", "windows"):
+            return
         d.paragraph("Fig. 1(a), Sec. 7: laws on 4 consecutive sizes, binned by how much larger "
                     "the target is than the largest of them (test checkpoints after 10B tokens).")
         panels = []
@@ -490,7 +507,8 @@ class _Report:
 
     def section_suffix(self) -> None:
         d = self.doc
-        d.heading("Only the end of training")
+        if not self._study_heading("Only the end of training", "suffix"):
+            return
         d.paragraph("Fig. 4: laws fitted only on checkpoints with m x 0.7 T <= tokens < 0.7 T "
                     "(and after 10B tokens).")
         panels = [(e, study_tables.suffix(self.con, e)) for e in ESTIMATORS]
@@ -506,7 +524,8 @@ class _Report:
 
     def section_scale_down(self) -> None:
         d = self.doc
-        d.heading("Scale-down: predicting the smallest model")
+        if not self._study_heading("Scale-down: predicting the smallest model", "scale-down"):
+            return
         panels = [(e, study_tables.scale_down(self.con, e)) for e in ESTIMATORS]
         panels = [(e, s) for e, s in panels if s.height]
         if not panels:
@@ -532,7 +551,8 @@ class _Report:
 
     def section_leave_one_out(self) -> None:
         d = self.doc
-        d.heading("Leaving one size out")
+        if not self._study_heading("Leaving one size out", "leave-one-out"):
+            return
         loo = study_tables.leave_one_out(self.con, CURVEFIT)
         d.paragraph(
             "App. D: in families with 4 to 19 smaller models, each is left out of a law on "

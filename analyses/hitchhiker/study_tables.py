@@ -236,7 +236,7 @@ def fit_curve(con, law_id: str) -> pl.DataFrame:
         ``min_tokens`` is the law's early-token cut.
     """
     meta = query(con, _PARAMS, [law_id])
-    if meta.is_empty():
+    if meta.is_empty() or meta["E"][0] is None:  # no law, or one without parameters
         return pl.DataFrame()
     row = meta.row(0, named=True)
     family = query(con, "SELECT family FROM laws WHERE law_id = ?", [law_id])["family"][0]

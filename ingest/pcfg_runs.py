@@ -46,6 +46,10 @@ SOURCE = SourceInfo(
     files=(),
 )
 
+# Modules besides this one whose change reloads the source (ingest.run.fingerprint): the
+# grid names the results file and the runs folder read here.
+CODE_MODULES = ("ingest.pcfg.grid",)
+
 FIELDS = ("run", "grid", "family", "grammar", "grammar_seed", "seed", "gzip_median",
           "gzip_std", "n_params", "n_params_non_embedding", "tokens", "eval_steps",
           "eval_tokens", "valid_loss", "train_loss")

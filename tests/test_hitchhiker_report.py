@@ -400,3 +400,10 @@ def test_a_study_not_fitted_says_so_instead_of_an_empty_section(hand, tmp_path):
         assert (f"## {title}\n\nNot fitted: the warehouse has no law of study `{study}` "
                 f"(`meta fit-all --study {study}` fits it).\n\n##") in md
     assert "## How many models, how much of their training\n\nLaws are fitted" in md
+
+
+def test_a_mean_over_families_has_its_interval_or_says_n_a():
+    six = pl.DataFrame({"family": list("abcdef"), "x": [0.1, 0.2, 0.1, 0.3, 0.2, 0.1]})
+    assert _Report._family_mean(six) == "16.7% [11.7, 21.7]"
+    assert _Report._family_mean(six.head(3)) == "13.3% (too few families)"
+    assert _Report._family_mean(six.clear()) == "n/a"  # an estimator not fitted

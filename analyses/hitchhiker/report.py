@@ -384,12 +384,21 @@ class _Report:
         d.paragraph(
             "Mean over the families in the averages, with its "
             f"{intervals.LEVEL:.0%} interval over resampled families: " + ", ".join(
-                f"{c} " + verdicts.interval_text(intervals.family_interval(
-                    agg.select("family", c).drop_nulls(), intervals.mean_of(c)), "are")
+                f"{c} {self._family_mean(agg.select('family', c).drop_nulls())}"
                 for c in cols) + "; the '(all)' columns average every training set (k, p) "
             "of the study.", note=True)
         path = figures.baselines(agg, self.fig("baselines"), cols)
         self.add_figure(path, "Full-data ARE of the baselines and of both fits per family.")
+
+    @staticmethod
+    def _family_mean(per_family: pl.DataFrame) -> str:
+        """The mean of the one value column of ``per_family`` (one row per family) with its
+        interval over resampled families; ``n/a`` without a row."""
+        if per_family.is_empty():
+            return "n/a"
+        column = per_family.columns[1]
+        return verdicts.interval_text(
+            intervals.family_interval(per_family, intervals.mean_of(column)), "are")
 
     def section_self_prefix(self) -> None:
         d = self.doc

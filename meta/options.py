@@ -79,11 +79,10 @@ def progress_printer(noun: str) -> Callable[..., None]:
         elapsed = now - start
         share = work if work is not None else done / total if total else 1.0
         eta = elapsed * (1 - share) / share if share > 0 else float("nan")
-        click.echo(
-            f"  {noun} {done:,}/{total:,} ({100 * done / max(total, 1):.0f}%) {what}, "
-            f"{elapsed:.0f} s elapsed, ETA {_duration(eta)}",
-            err=True,
-        )
+        count = (f"{done:,}/{total:,}, {100 * share:.0f}% of the work" if work is not None
+                 else f"{done:,}/{total:,} ({100 * share:.0f}%)")
+        click.echo(f"  {noun} {count}, {what}, {elapsed:.0f} s elapsed, "
+                   f"ETA {_duration(eta)}", err=True)
 
     return show
 

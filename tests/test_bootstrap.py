@@ -183,3 +183,21 @@ def test_the_best_law_per_family_shows_its_own_interval_once_bootstrapped(db):
     assert after.filter(pl.col("low").is_not_null())["law_id"].sort().to_list() == sorted(
         set(after["law_id"]) & set(ok))
     assert after.filter(pl.col("low") > pl.col("high")).is_empty()
+
+
+def test_chunks_are_cut_by_estimated_cost_and_the_costliest_go_first(db, monkeypatch):
+    monkeypatch.setattr(boot, "CHUNK_SECONDS", 0.5)
+    seconds = dict(query(db, "SELECT law_id, seconds FROM laws").iter_rows())
+    chunks, real = [], boot.bootstrap_specs
+    monkeypatch.setattr(boot, "bootstrap_specs", lambda items, **kw: (
+        chunks.append([p.law_id for p in items]), real(items, **kw))[1])
+    result = boot.bootstrap_all(db, **SELECTION, n_resamples=10, seed=0)  # one job: in order
+    assert sorted(law for c in chunks for law in c) == sorted(set(
+        query(db, "SELECT law_id FROM law_bootstraps")["law_id"]))
+    assert len(chunks) > 1 and sum(map(len, chunks)) == result.bootstrapped
+    ok = set(query(db, "SELECT law_id FROM law_bootstraps WHERE status <> 'too_few_runs'"
+                   )["law_id"])
+    costs = [sum(10 * seconds[law] for law in c if law in ok) for c in chunks]
+    assert len(chunks) >= sum(costs) / 0.5  # the cost cut them, not the count (200 laws)
+    assert costs == sorted(costs, reverse=True)
+    assert all(cost <= 0.5 or len(c) == 1 for cost, c in zip(costs, chunks, strict=True))

@@ -165,5 +165,5 @@ def test_progress_extrapolates_the_share_of_work_done(capsys, monkeypatch):
     show(1, 4, "first", work=0.5)  # a quarter of the laws, half of the work: ETA = elapsed
     show(4, 4, "last")
     lines = capsys.readouterr().err.splitlines()
-    assert lines == ["  laws 1/4 (25%) first, 10 s elapsed, ETA 10 s",
-                     "  laws 4/4 (100%) last, 20 s elapsed, ETA 0 s"]
+    assert lines == ["  laws 1/4, 50% of the work, first, 10 s elapsed, ETA 10 s",
+                     "  laws 4/4 (100%), last, 20 s elapsed, ETA 0 s"]

@@ -45,6 +45,7 @@ QUANTITIES = (*CHINCHILLA, "are")
 MIN_RUNS = 3
 UNIT = "runs"
 REFITS = 2_000  # laws x resamples of one chunk: about a minute of one core
+CHUNK_SECONDS = 60.0  # and at most this estimated core time (a scipy law costs 100x a kernel one)
 
 
 def law_rng(seed: int, law_id: str) -> np.random.Generator:
@@ -224,13 +225,18 @@ def bootstrap_all(
     done = bootstrapped(con, n_resamples, seed)
     pending = [p for p in laws if p.law_id not in done]
     refitted = [p for p in pending if n_runs(p) >= MIN_RUNS]
-    chunks = chunked(pending, size=max(1, REFITS // n_resamples))
-    counts = dict.fromkeys(("ok", "too_few_runs", "no_fit"), 0)
-    cost = {p.law_id: seconds[p.law_id] for p in refitted}
+    # A law's cost: its own fit time once per resample. Chunks are cut by cost as well as
+    # by count, and the costliest go first, so that no worker is left with a long one at
+    # the end; the cut depends on the warehouse only, never on the executor.
+    cost = {p.law_id: seconds[p.law_id] * n_resamples for p in refitted}
     total_cost = sum(cost.values())
+    chunks = sorted(chunked(pending, size=max(1, REFITS // n_resamples),
+                            cost=lambda p: cost.get(p.law_id, 0.0), max_cost=CHUNK_SECONDS),
+                    key=lambda c: -sum(cost.get(p.law_id, 0.0) for p in c))
+    counts = dict.fromkeys(("ok", "too_few_runs", "no_fit"), 0)
     with engine(executor, jobs=jobs, address=address) as pool:
         estimate(Work(len(pending), len(pending) - len(refitted), len(laws) - len(pending),
-                      n_resamples, total_cost * n_resamples, pool.workers))
+                      n_resamples, total_cost, pool.workers))
         finished, spent = 0, 0.0
         task = partial(bootstrap_specs, n_resamples=n_resamples, seed=seed)
         for chunk, result in pool.run(task, chunks):

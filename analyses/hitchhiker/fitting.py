@@ -7,8 +7,9 @@ worker of any engine runs it); :func:`chunked` cuts the pending laws into such c
 from __future__ import annotations
 
 import json
+import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
@@ -186,12 +187,15 @@ def _baseline(name: str, spec: LawSpec) -> float:
 
 
 def chunked(pending: Sequence[Pending], *, size: int | None = None,
-            points: int | None = None) -> list[list[Pending]]:
+            points: int | None = None, cost: Callable[[Pending], float] | None = None,
+            max_cost: float = math.inf) -> list[list[Pending]]:
     """Chunks of laws sharing a form, an estimator and its settings, by training size: up to
     ``size`` laws (default ``CHUNK``) and ``points`` padded points (laws x the largest
     training set; default ``CHUNK_POINTS``) each, so that the largest laws are spread over
-    the workers instead of padding one chunk."""
+    the workers instead of padding one chunk; with ``cost``, also up to ``max_cost`` of it
+    (a law costlier than that alone)."""
     size, points = size or CHUNK, points or CHUNK_POINTS
+    cost = cost or (lambda p: 0.0)
     groups: dict[tuple[str, str, str], list[Pending]] = {}
     for p in pending:
         key = (p.spec.form, p.estimator, json.dumps(p.settings, sort_keys=True))
@@ -199,12 +203,14 @@ def chunked(pending: Sequence[Pending], *, size: int | None = None,
     chunks = []
     for items in groups.values():
         chunk: list[Pending] = []
+        spent = 0.0
         for p in sorted(items, key=lambda p: p.spec.train.size):
             if chunk and (len(chunk) == size or (len(chunk) + 1) * p.spec.train.size
-                          > points):
+                          > points or spent + cost(p) > max_cost):
                 chunks.append(chunk)
-                chunk = []
+                chunk, spent = [], 0.0
             chunk.append(p)
+            spent += cost(p)
         chunks += [chunk] if chunk else []
     return chunks
 

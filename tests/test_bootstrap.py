@@ -165,8 +165,9 @@ def test_cli_address_without_ray_is_one_error(tmp_path):
     assert r.stderr == "Error: --address is for the ray executor; got --executor local.\n"
 
 
-def test_the_best_law_per_family_shows_its_own_interval_once_bootstrapped(db):
+def test_the_best_law_per_family_shows_its_own_interval_once_bootstrapped(db, tmp_path):
     from analyses.hitchhiker import tables
+    from analyses.hitchhiker.report import write_report
     from analyses.hitchhiker.report_intervals import with_law_intervals
 
     def best():
@@ -183,6 +184,10 @@ def test_the_best_law_per_family_shows_its_own_interval_once_bootstrapped(db):
     assert after.filter(pl.col("low").is_not_null())["law_id"].sort().to_list() == sorted(
         set(after["law_id"]) & set(ok))
     assert after.filter(pl.col("low") > pl.col("high")).is_empty()
+    best = write_report(db, tmp_path)[0].read_text().split("### Best ARE per family")[1]
+    assert "*In brackets: the 90% interval of the ARE of the law refitted" in best
+    law = after.filter(pl.col("low").is_not_null()).row(0, named=True)
+    assert f"{100 * law['are']:.1f}% [{100 * law['low']:.1f}, {100 * law['high']:.1f}]" in best
 
 
 def test_chunks_are_cut_by_estimated_cost_and_the_costliest_go_first(db, monkeypatch):

@@ -166,11 +166,14 @@ def test_cut_claim_gives_the_laws_own_intervals_where_bootstrapped(db):
         for study, are in (("num-models-nocut", nocut), ("num-models", cut)):
             add_law(db, f"{family}-{study}", family, n_models=3, fraction=1.0, are=are,
                     study=study)
+            add_law(db, f"{family}-{study}-huber", family, n_models=3, fraction=1.0,
+                    are=are / 2, study=study, estimator=tables.HUBER)
     db.execute("INSERT INTO law_intervals VALUES ('OPT-num-models', 200, 0, 'are', 0.9, "
-               "0.03, 0.05, 0.09), ('OPT-num-models', 50, 0, 'are', 0.9, 0.0, 0.05, 0.5)")
+               "0.03, 0.05, 0.09), ('OPT-num-models', 50, 0, 'are', 0.9, 0.0, 0.05, 0.5), "
+               "('OPT-num-models-huber', 200, 0, 'are', 0.9, 0.01, 0.025, 0.04)")
     c = claims.cut_10b(db)
     assert c.verdict == claims.REPRODUCED and c.evidence is None  # two named families
-    assert "to 5.0% [3.0, 9.0] with it" in c.reason  # the bootstrap of most resamples
+    assert "to 5.0% [3.0, 9.0] with it (huber-lbfgs 10.0% -> 2.5% [1.0, 4.0])" in c.reason
     assert "pythia goes from 30.0% without the cut to 8.0% with it" in c.reason
     assert "90% intervals over 200 resamples of the laws' runs" in c.reason
 
@@ -326,7 +329,7 @@ def test_report_writes_markdown_html_and_figures(report):
     assert "Scored num-models laws not identified: " in text
     assert ("the macro ARE, with its 90% interval over resampled families, is n/a with "
             "curvefit-hitchhiker" in text or "% (too few families) with curvefit" in text)
-    assert "*In brackets: the law's own 90% ARE interval over resampled runs" in text
+    assert "*In brackets: the 90% interval" not in text  # no law bootstrapped here
     for key in ("4% is the best ARE", "3 principal components", "OLMo 1B -> 7B"):
         assert key in text
     referenced = re.findall(r"\]\((figures/[^)]+\.png)\)", text)

@@ -324,31 +324,33 @@ def cut_10b(con, *, sel: Selection = Selection()) -> Claim:
     df = study_tables.cut_effect(con, CURVEFIT, sel=sel)
     hub = study_tables.cut_effect(con, HUBER, sel=sel)
     # Two named families: no family to resample; a law's own interval is over its runs.
-    stored = study_tables.are_intervals(con, df["law_id"].drop_nulls().to_list())
+    stored = study_tables.are_intervals(
+        con, pl.concat([df["law_id"], hub["law_id"]]).drop_nulls().to_list())
     runs = {r["law_id"]: f" [{100 * r['low']:.1f}, {100 * r['high']:.1f}]"
             for r in stored.iter_rows(named=True)}
+
+    def full(frame: pl.DataFrame, family: str, study: str) -> tuple[float | None, str]:
+        """The family's full-data ARE in ``study`` and its text, with the law's interval."""
+        row = frame.filter((pl.col("family") == family) & (pl.col("study") == study))
+        if row.is_empty() or row["full"][0] is None:
+            return None, _pct(None)
+        return row["full"][0], _pct(row["full"][0]) + runs.get(row["law_id"][0], "")
+
     parts, oks, measured = [], [], []
     for family in ("OPT", "pythia"):
-        f = df.filter(pl.col("family") == family)
-        cut, nocut = (f.filter(pl.col("study") == s) for s in ("num-models", "num-models-nocut"))
-        bracket = {k: runs.get(v["law_id"][0], "") if v.height else "" for k, v in
-                   (("cut", cut), ("nocut", nocut))}
-        cut, nocut = cut["full"], nocut["full"]
-        if cut.is_empty() or nocut.is_empty() or cut[0] is None or nocut[0] is None:
+        (cut, cut_text), (nocut, nocut_text) = (full(df, family, s) for s in
+                                                ("num-models", "num-models-nocut"))
+        if cut is None or nocut is None:
             parts.append(f"{family} has no scored law with and without the cut")
             oks.append(None)
             continue
-        h = hub.filter(pl.col("family") == family)
-        h_cut = h.filter(pl.col("study") == "num-models")["full"]
-        h_no = h.filter(pl.col("study") == "num-models-nocut")["full"]
-        ok = nocut[0] > NOCUT_ABOVE and cut[0] <= CUT_AT_MOST
+        ok = nocut > NOCUT_ABOVE and cut <= CUT_AT_MOST
         oks.append(ok)
-        measured.append(f"{family} {_pct(nocut[0])} -> {_pct(cut[0])}")
+        measured.append(f"{family} {_pct(nocut)} -> {_pct(cut)}")
         parts.append(
-            f"{family} goes from {_pct(nocut[0])}{bracket['nocut']} without the cut to "
-            f"{_pct(cut[0])}{bracket['cut']} with it "
-            f"(huber-lbfgs {_pct(h_no[0] if h_no.len() else None)} -> "
-            f"{_pct(h_cut[0] if h_cut.len() else None)})"
+            f"{family} goes from {nocut_text} without the cut to {cut_text} with it "
+            f"(huber-lbfgs {full(hub, family, 'num-models-nocut')[1]} -> "
+            f"{full(hub, family, 'num-models')[1]})"
         )
     if all(o is None for o in oks):
         return Claim("cut-10b", text, ">15% -> 4-10%", "n/a", NOT_MEASURABLE,

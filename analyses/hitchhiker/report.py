@@ -342,10 +342,14 @@ class _Report:
                how="full", coalesce=True).sort(pl.col(CURVEFIT).struct.field("are"),
                                                nulls_last=True)
         d.table(t, are=(CURVEFIT, HUBER))
-        d.paragraph(f"In brackets: the law's own {intervals.LEVEL:.0%} ARE interval over "
-                    "resampled runs, where `meta bootstrap` made one (a law on fewer than 3 "
-                    "runs gets none); the best of many laws is a selected one, so its interval "
-                    "says how sure that law is, not how good the best choice is.", note=True)
+        if any(b["are"].struct.field("low").is_not_null().any() for b in best.values()):
+            d.paragraph(
+                f"In brackets: the {intervals.LEVEL:.0%} interval of the ARE of the law "
+                "refitted on resampled runs (`meta bootstrap`; a law on fewer than 3 runs gets "
+                "none). The best law of a family is the lowest ARE of many, so its own ARE "
+                "often lies below the interval of its refits: the interval says how much that "
+                "law's ARE moves with the runs, and the selection makes its point optimistic.",
+                note=True)
 
     def section_curves(self) -> None:
         d = self.doc

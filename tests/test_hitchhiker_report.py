@@ -317,7 +317,8 @@ def test_report_writes_markdown_html_and_figures(report):
             "over families | with the interval | why |") in text
     assert "## Guidelines from this data" in text and "No claim changes verdict" not in text
     assert "### Macro ARE without unidentified laws, curvefit-hitchhiker" in text
-    assert "## How sure: the macro heatmap with intervals over families" in text
+    assert ("## How sure: the main heatmap under the corrected conventions, against the paper"
+            in text)
     assert "too few families" in text  # a handful of families: no interval anywhere
     sections = {part.split("\n", 1)[0]: part for part in text.split("\n## ")}
     for name in ("Predicting a run from its own beginning", "Only the end of training",
@@ -327,8 +328,11 @@ def test_report_writes_markdown_html_and_figures(report):
         assert "(too few families) |" in section
         assert "*Each cell: the macro ARE with its 90% interval over 1,000 resamples" in section
     assert "Scored num-models laws not identified: " in text
-    assert ("the macro ARE, with its 90% interval over resampled families, is n/a with "
-            "curvefit-hitchhiker" in text or "% (too few families) with curvefit" in text)
+    headline = re.search(r"With the most models and whole runs \(the heatmap's top row at "
+                         r"p = 1\), the macro ARE is (\S+) with curvefit-hitchhiker \(3 models, "
+                         r"1 family; (\S+) without them\); .* In brackets: 90% intervals over "
+                         r"resampled families, where 5 or more families enter\.", text)
+    assert headline and headline[1].endswith("%")  # one family: no interval
     assert "*In brackets: the 90% interval" not in text  # no law bootstrapped here
     for key in ("4% is the best ARE", "3 principal components", "OLMo 1B -> 7B"):
         assert key in text

@@ -118,7 +118,8 @@ def training_share(con) -> Guideline | None:
         f"{_pct(first['are'])} with p = {first['fraction']:g} of training, "
         f"{_pct(last['are'])} with p = {last['fraction']:g}, and lowest "
         f"({_pct(best_p['are'])}) at p = {best_p['fraction']:g}: {advice}.",
-        f"ARE at p = {last['fraction']:g} minus the lowest at a smaller p", "points",
+        f"ARE at p = {last['fraction']:g} minus the lowest at a smaller p (below 0: the "
+        f"whole runs are best)", "points",
         cells.select("family", "in_aggregate", "bin", "fraction", "are"),
         _last_minus_best_other, 0.0)
 

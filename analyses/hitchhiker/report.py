@@ -21,6 +21,7 @@ Choshen, Zhang & Andreas (2024), "A Hitchhiker's Guide to Scaling Law Estimation
 from __future__ import annotations
 
 from pathlib import Path
+from typing import NamedTuple
 
 import duckdb
 import numpy as np
@@ -91,6 +92,20 @@ def _require_laws(con) -> None:
 def _share(column: str, digits: int = 0) -> pl.Expr:
     """A column of fractions as percent text (not shaded: these are shares, not ARE)."""
     return pl.col(column).map_elements(lambda v: percent(v, digits), return_dtype=pl.String)
+
+
+class _TopCell(NamedTuple):
+    """The heatmap's top cell, as the headline names it: its row, families and ARE text."""
+
+    label: str
+    n_families: int
+    are: str
+
+    def __str__(self) -> str:
+        if not self.label:
+            return "no scored law"
+        return (f"{self.label} models, {self.n_families} "
+                f"famil{'y' if self.n_families == 1 else 'ies'}")
 
 
 class _Report:
@@ -175,23 +190,26 @@ class _Report:
             "E + A/N^alpha, E pinned at 0 or above the lowest loss, an exponent at its bound "
             "or outside [0.01, 3]; `laws.unidentified` says why). The paper scores them, and so "
             "do the tables here; every headline is also given without them. Scored num-models "
-            f"laws not identified: {'; '.join(parts)}. With the most models and whole runs, "
-            f"the macro ARE, with its {intervals.LEVEL:.0%} interval over resampled families, "
-            "is " + "; ".join(f"{top[e]} with {e} ({top_id[e]} without them)"
-                              for e in ESTIMATORS) + "."
+            f"laws not identified: {'; '.join(parts)}. With the most models and whole runs "
+            f"(the heatmap's top row at p = 1), the macro ARE is "
+            + "; ".join(f"{top[e].are} with {e} ({top[e]}; {top_id[e].are} without them)"
+                        for e in ESTIMATORS)
+            + f". In brackets: {intervals.LEVEL:.0%} intervals over resampled families, "
+            f"where {intervals.MIN_FAMILIES} or more families enter."
         )
 
     @staticmethod
-    def _top_cell(cells: pl.DataFrame) -> str:
-        """The macro ARE of the top bin (8+ models) at p = 1, with its interval."""
+    def _top_cell(cells: pl.DataFrame) -> _TopCell:
+        """The macro ARE of the top row of the heatmap (the most models) at p = 1."""
         found = report_intervals.macro_table(cells, ["bin", "fraction"])
         if found.is_empty():
-            return "n/a"
+            return _TopCell("", 0, "n/a")
         cell = found.filter((pl.col("bin") == found["bin"].max()) & (pl.col("fraction") == 1.0))
         if not cell.height:
-            return "n/a"
-        c = cell["are"][0]
-        return percent_interval(c["are"], c["low"], c["high"], c["status"]) or "n/a"
+            return _TopCell("", 0, "n/a")
+        c, n = cell["are"][0], cell["n_families"][0]
+        return _TopCell(aggregate.bin_label(cell["bin"][0]), n,
+                        percent_interval(c["are"], c["low"], c["high"]) or "n/a")
 
     def section_claims(self) -> None:
         d = self.doc
@@ -244,9 +262,9 @@ class _Report:
             f"was taken from, '{verdicts.NOT_RESOLVED}' when the interval straddles it, and "
             f"'{intervals.TOO_FEW}' below {intervals.MIN_FAMILIES} families. "
             + f"The sentences that give advice are {', '.join(advice)}; "
-            + (f"once intervals are shown, {len(changed)} of the {len(advice)} are no longer "
-               f"supported: {', '.join(changed)}." if changed else
-               "each holds across its interval.")
+            + (f"once intervals are shown, {len(changed)} of {len(advice)} "
+               f"{'is' if len(changed) == 1 else 'are'} no longer supported: "
+               f"{', '.join(changed)}." if changed else "each holds across its interval.")
         )
 
     # -- sections ---------------------------------------------------------------------------
@@ -314,7 +332,8 @@ class _Report:
     def _interval_note(self) -> None:
         self.doc.paragraph(f"Each cell: the macro ARE with its {intervals.LEVEL:.0%} interval "
                            f"over {intervals.RESAMPLES:,} resamples of the families, or "
-                           f"'{intervals.TOO_FEW}' below {intervals.MIN_FAMILIES} families.",
+                           f"'{intervals.TOO_FEW}' below {intervals.MIN_FAMILIES} families; "
+                           f"blank: no law scored there.",
                            note=True)
 
     def section_families(self) -> None:
@@ -617,9 +636,10 @@ class _Report:
         d.table(fam)
         skipped = self.fam.filter(pl.col("n_laws") == 0)
         d.bullets([
-            f"{skipped.height} scaled families have no law: "
-            + ", ".join(f"{r['family']} ({r['n_models']} model{'s' if r['n_models'] != 1 else ''})"
-                        for r in skipped.iter_rows(named=True)) + ".",
+            (f"{skipped.height} scaled families have no law: " + ", ".join(
+                f"{r['family']} ({r['n_models']} model{'s' if r['n_models'] != 1 else ''})"
+                for r in skipped.iter_rows(named=True)) + ".") if skipped.height
+            else "Every scaled family has laws.",
             "A law's training models are counted by distinct size among the chosen models "
             "(`train_spec.n_models`), while the released code counted sizes among the "
             "checkpoints left after the cuts.",

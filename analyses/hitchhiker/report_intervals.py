@@ -97,7 +97,8 @@ def add_section(doc: Document, con, figure: Callable[[Path | None, str], None],
     found = cell_intervals(con, Selection(conventions=conventions))
     if found.is_empty():
         return
-    doc.heading("How sure: the macro heatmap with intervals over families")
+    doc.heading(f"How sure: the main heatmap under the {conventions} conventions, "
+                f"against the paper")
     cells = found.select("bin", "fraction", pl.struct("are", "low", "high", "status").alias("are"))
     table, are = wide_table(cells, "bin", "fraction", "training models")
     doc.table(table, are=are)

@@ -43,12 +43,12 @@ from meta.params import OutputPath, RegistryChoice
               help="Study each hyperparameter sweep's best run (lowest final loss), or every "
                    "run (a family's laws of the other setting are replaced).")
 @click.option(
-    "--conventions", "convention_choice", default="all", show_default=True, metavar="SET",
+    "--conventions", "convention_choice", default="all", show_default=True,
     type=RegistryChoice("convention choice", "analyses.hitchhiker.conventions:CHOICES"),
     help="How the data is shaped: 'corrected' (meta's own handling), 'released' (as the "
          "released Hitchhiker code, quirks included), 'both', 'sensitivity' (corrected and "
-         "each released convention alone), 'corrected+NAME' (one of them alone; an unknown "
-         "SET lists them) or 'all'; a law no convention changes is fitted once.",
+         "each released convention alone) or 'all'; a law no convention changes is fitted "
+         "once.",
 )
 @click.option("--bootstrap", "n_resamples", type=click.IntRange(min=1), default=None,
               metavar="N", help="Then bootstrap every fitted law with N resamples of its runs "

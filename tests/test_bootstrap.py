@@ -63,6 +63,10 @@ def test_every_fitted_law_gets_a_bootstrap_with_its_seed(db):
     assert one(db, "SELECT count(*) FROM law_intervals WHERE NOT (low <= median "
                    "AND median <= high)")[0] == 0
     assert one(db, """SELECT min(n_units) FROM law_bootstraps WHERE status = 'ok'""")[0] >= 3
+    # the time is the refits': a law with too few runs is not refitted and costs nothing
+    assert one(db, """SELECT max(seconds) FILTER (status = 'too_few_runs'),
+                             min(seconds) FILTER (status = 'ok') FROM law_bootstraps""")[0] == 0
+    assert one(db, "SELECT min(seconds) FROM law_bootstraps WHERE status = 'ok'")[0] > 0
 
 
 def test_same_seed_same_intervals_other_seed_others(db, fitted_db, tmp_path):

@@ -112,7 +112,10 @@ def bootstrap_specs(items: Sequence[Pending], *, n_resamples: int, seed: int) ->
     bootstraps = pl.DataFrame({
         "law_id": [p.law_id for p in items], "n_resamples": n_resamples, "seed": seed,
         "unit": UNIT, "n_units": n_units.tolist(), "status": status.tolist(),
-        "n_finite": n_finite.tolist(), "seconds": (time.perf_counter() - start) / len(items),
+        "n_finite": n_finite.tolist(),
+        # the chunk's time shared by the laws refitted in it: too few runs costs nothing
+        "seconds": np.where(n_units >= MIN_RUNS, (time.perf_counter() - start)
+                            / max(enough.size, 1), 0.0).tolist(),
         "computed_at": datetime.now(UTC).replace(tzinfo=None),
     }, schema_overrides={"n_resamples": pl.Int32, "seed": pl.Int64, "n_units": pl.Int32,
                          "n_finite": pl.Int32})

@@ -28,6 +28,8 @@ from analyses.hitchhiker.sensitivity import fitted_sets
 from analyses.hitchhiker.tables import CURVEFIT, Selection
 
 _SHORT = {"fraction": "p", "suffix": "m"}  # a column's name in a table's header
+# A cell as a Document table prints it with its interval (analyses.document.percent_interval)
+_CELL = pl.struct("are", "low", "high", "status").alias("are")
 
 
 def macro_table(cells: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
@@ -41,8 +43,7 @@ def macro_table(cells: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
         or ``2.0% (too few families)``.
     """
     found = macro_intervals(cells, keys).with_columns(pl.col("low", "high").fill_nan(None))
-    return found.select(*keys, pl.struct("are", "low", "high", "status").alias("are"),
-                        "n_families")
+    return found.select(*keys, _CELL, "n_families")
 
 
 def with_law_intervals(con, frame: pl.DataFrame, value: str, law: str) -> pl.DataFrame:
@@ -99,7 +100,7 @@ def add_section(doc: Document, con, figure: Callable[[Path | None, str], None],
         return
     doc.heading(f"How sure: the main heatmap under the {conventions} conventions, "
                 f"against the paper")
-    cells = found.select("bin", "fraction", pl.struct("are", "low", "high", "status").alias("are"))
+    cells = found.select("bin", "fraction", _CELL)
     table, are = wide_table(cells, "bin", "fraction", "training models")
     doc.table(table, are=are)
     ok = found.filter(pl.col("status") != TOO_FEW)

@@ -101,7 +101,8 @@ class _TopCell(NamedTuple):
     n_families: int
     are: str
 
-    def __str__(self) -> str:
+    def where(self) -> str:
+        """``8+ models, 1 family``."""
         if not self.label:
             return "no scored law"
         return (f"{self.label} models, {self.n_families} "
@@ -192,7 +193,8 @@ class _Report:
             "do the tables here; every headline is also given without them. Scored num-models "
             f"laws not identified: {'; '.join(parts)}. With the most models and whole runs "
             f"(the heatmap's top row at p = 1), the macro ARE is "
-            + "; ".join(f"{top[e].are} with {e} ({top[e]}; {top_id[e].are} without them)"
+            + "; ".join(f"{top[e].are} with {e} ({top[e].where()}; {top_id[e].are} without "
+                        f"them)"
                         for e in ESTIMATORS)
             + f". In brackets: {intervals.LEVEL:.0%} intervals over resampled families, "
             f"where {intervals.MIN_FAMILIES} or more families enter."

@@ -414,3 +414,14 @@ def test_a_mean_over_families_has_its_interval_or_says_n_a():
     assert _Report._family_mean(six) == "16.7% [11.7, 21.7]"
     assert _Report._family_mean(six.head(3)) == "13.3% (too few families)"
     assert _Report._family_mean(six.clear()) == "n/a"  # an estimator not fitted
+
+
+def test_a_macro_table_keeps_a_row_no_family_has_a_value_in():
+    from analyses.hitchhiker.report_intervals import macro_table
+    rows = [(f"f{i}", b, p, None if b == 2 else 0.1 + 0.01 * i)
+            for i in range(6) for b in (2, 3) for p in (0.5, 1.0)]
+    cells = pl.DataFrame(rows, schema=["family", "bin", "fraction", "are"], orient="row",
+                         ).with_columns(in_aggregate=pl.lit(True))
+    found = macro_table(cells, ["bin", "fraction"]).unnest("are")
+    assert found["bin"].to_list() == [2, 2, 3, 3]
+    assert found["are"].to_list()[:2] == [None, None] and found["status"][2] == "ok"

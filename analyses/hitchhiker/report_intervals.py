@@ -40,10 +40,11 @@ def macro_table(cells: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
     pl.DataFrame
         ``keys, are, n_families``, where ``are`` is a struct ``{are, low, high, status}``
         that a :class:`~analyses.document.Document` table prints as ``10.4% [6.1, 15.8]``
-        or ``2.0% (too few families)``.
+        or ``2.0% (too few families)``; a cell with no value in any family stays, blank.
     """
     found = macro_intervals(cells, keys).with_columns(pl.col("low", "high").fill_nan(None))
-    return found.select(*keys, _CELL, "n_families")
+    every = cells.filter(pl.col("in_aggregate")).select(keys).unique()
+    return every.join(found, on=keys, how="left").sort(keys).select(*keys, _CELL, "n_families")
 
 
 def with_law_intervals(con, frame: pl.DataFrame, value: str, law: str) -> pl.DataFrame:

@@ -113,7 +113,8 @@ def test_unknown_source(tmp_path, data_root):
         "ingest", "pythai", "--data-root", str(data_root), "--warehouse", str(tmp_path / "w.duckdb")
     )
     assert result.exit_code == 1
-    assert result.stderr.startswith("Error: Unknown source 'pythai'. Known sources: ")
+    assert result.stderr.startswith("Error: Unknown source 'pythai'. Did you mean 'pythia'? "
+                                    "Known sources: ")
     assert not (tmp_path / "w.duckdb").exists()
 
 

@@ -178,7 +178,7 @@ PROBES = [
     (["pcfg", "train", "--grammar", "3,20,2,2", "--device", "tpu"],
      "Unknown device 'tpu'. Known devices: cpu, cuda, cuda:N."),
     (["pcfg", "train", "--grammar", "3,20,2,2", "--device", "cuda:x"],
-     "Unknown device 'cuda:x'. Known devices: cpu, cuda, cuda:N."),
+     "Unknown device 'cuda:x'. Did you mean 'cuda:N'? Known devices: cpu, cuda, cuda:N."),
     (["pcfg", "train", "--grammar", "3,20,2,2", "--lr", "inf"],
      "Invalid value for '--lr': 'inf' is not a finite number."),
     (["pcfg", "train", "--grammar", "3,20,2,2", "--lr", "-inf"],

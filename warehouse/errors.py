@@ -2,11 +2,29 @@
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
 from pathlib import Path
 
 
 class MetaError(Exception):
     """A user-facing error: bad input, unknown name, unusable warehouse."""
+
+
+def did_you_mean(name: str, known: Iterable[str]) -> str:
+    """`` Did you mean 'OPT'?`` for the known name closest to ``name``, ignoring case; ''
+    when none is close.
+
+    Examples
+    --------
+    >>> did_you_mean("opt", {"OPT", "pythia"}), did_you_mean("pythia-dedup", {"pythia-deduped"})
+    (" Did you mean 'OPT'?", " Did you mean 'pythia-deduped'?")
+    >>> did_you_mean("nope", {"OPT", "pythia"})
+    ''
+    """
+    lower = {k.lower(): k for k in sorted(known)}
+    close = difflib.get_close_matches(name.lower(), list(lower), n=1, cutoff=0.8)
+    return f" Did you mean '{lower[close[0]]}'?" if close else ""
 
 
 class UnknownName(MetaError):
@@ -16,7 +34,8 @@ class UnknownName(MetaError):
         self.what, self.name, self.known = what, name, tuple(known)
         plural = (what[:-1] + "ies" if what.endswith("y") else what + "es"
                   if what.endswith("s") else what + "s")
-        super().__init__(f"Unknown {what} '{name}'. Known {plural}: {', '.join(sorted(known))}.")
+        super().__init__(f"Unknown {what} '{name}'.{did_you_mean(name, known)} Known "
+                         f"{plural}: {', '.join(sorted(known))}.")
 
 
 class UnknownFamily(MetaError):

@@ -82,17 +82,17 @@ def progress_printer(noun: str) -> Callable[..., None]:
         count = (f"{done:,}/{total:,}, {100 * share:.0f}% of the work" if work is not None
                  else f"{done:,}/{total:,} ({100 * share:.0f}%)")
         click.echo(f"  {noun} {count}, {what}, {elapsed:.0f} s elapsed, "
-                   f"ETA {_duration(eta)}", err=True)
+                   f"ETA {duration(eta)}", err=True)
 
     return show
 
 
-def _duration(seconds: float) -> str:
+def duration(seconds: float) -> str:
     """``42 s``, ``12 min``, ``2.7 h``; ``unknown`` for NaN.
 
     Examples
     --------
-    >>> [_duration(s) for s in (42.4, 725, 9720, float("nan"))]
+    >>> [duration(s) for s in (42.4, 725, 9720, float("nan"))]
     ['42 s', '12 min', '2.7 h', 'unknown']
     """
     if seconds != seconds:

@@ -154,6 +154,7 @@ def test_cli_estimates_then_bootstraps_and_resumes(fitted_db, tmp_path):
     assert estimate.startswith("bootstrap: 20 laws to do (0 already done), 10 of them "
                                "refitted x 8 resamples = 80 fits; 10 have fewer than 3 runs")
     assert "Estimated from the laws' own fit times" in estimate
+    assert estimate.endswith(" on 1 worker.")
     assert summary.startswith("20 laws bootstrapped (10 with too few runs")
     r = CliRunner().invoke(cli, ["fit-all", "--bootstrap", "8", "--seed", "2", "--no-report",
                                  *args])

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import click
 
-from meta.options import executor_options, open_warehouse, progress_printer, warehouse_option
+from meta.options import (
+    duration,
+    executor_options,
+    open_warehouse,
+    progress_printer,
+    warehouse_option,
+)
 from meta.params import RegistryChoice
-
-
-def _hours(seconds: float) -> str:
-    if seconds < 60:
-        return f"{seconds:.0f} s"
-    return f"{seconds / 3600:.1f} h" if seconds >= 3600 else f"{seconds / 60:.0f} min"
 
 
 def _estimate(work) -> None:
@@ -20,8 +20,9 @@ def _estimate(work) -> None:
         f"bootstrap: {work.laws:,} laws to do ({work.done:,} already done), "
         f"{work.laws - work.too_few_runs:,} of them refitted x {work.n_resamples} resamples = "
         f"{work.refits:,} fits; {work.too_few_runs:,} have fewer than 3 runs (no interval). "
-        f"Estimated from the laws' own fit times: {_hours(work.core_seconds)} of one core, "
-        f"about {_hours(work.seconds)} on {work.workers} workers.",
+        f"Estimated from the laws' own fit times: {duration(work.core_seconds)} of one core, "
+        f"about {duration(work.seconds)} on {work.workers} "
+        f"worker{'s' if work.workers != 1 else ''}.",
         err=True,
     )
 

@@ -129,7 +129,8 @@ class _Report:
 
     def build(self) -> Document:
         laws = tables.laws
-        self.heat = {e: tables.macro_heatmap(self.con, "num-models", e) for e in ESTIMATORS}
+        self.cells = {e: tables.heatmap_cells(self.con, "num-models", e) for e in ESTIMATORS}
+        self.heat = {e: tables.heatmap_of(self.cells[e]) for e in ESTIMATORS}
         self.fam = tables.families_studied(self.con)
         self.studies = {r[0] for r in self.con.execute("SELECT DISTINCT study FROM laws")
                         .fetchall()}
@@ -149,7 +150,6 @@ class _Report:
         )
         self.claims = claims.all_claims(self.con)
         self.identified_claims = claims.all_claims(self.con, sel=Selection(identified=True))
-        self.cells = {e: tables.heatmap_cells(self.con, "num-models", e) for e in ESTIMATORS}
         self.cells_identified = {e: tables.heatmap_cells(self.con, "num-models", e,
                                                          sel=Selection(identified=True))
                                  for e in ESTIMATORS}
@@ -433,20 +433,19 @@ class _Report:
                     "first p of its run (checkpoints after 1e8 tokens). Curves: mean over "
                     "models per family, then over families.")
         series = []
-        per = tables.self_prefix(self.con, CURVEFIT).filter(pl.col("in_aggregate"))
-        for i, ((fam,), g) in enumerate(per.group_by("family", maintain_order=True)):
+        per = {e: tables.self_prefix(self.con, e) for e in ESTIMATORS}
+        for i, ((fam,), g) in enumerate(per[CURVEFIT].filter(pl.col("in_aggregate"))
+                                        .group_by("family", maintain_order=True)):
             series.append(("per family (curvefit)" if i == 0 else f"_{fam}", g,
                            {"color": "#afb8c1", "lw": 0.7}))
-        macros = {e: tables.self_prefix_macro(self.con, e) for e in ESTIMATORS}
         for e in ESTIMATORS:
-            series.append((f"{e}, macro", macros[e],
+            series.append((f"{e}, macro", aggregate.macro(per[e], ["fraction"]),
                            {"color": figures.ESTIMATOR_COLOURS[e], "lw": 2.2, "marker": "o"}))
         path = figures.lines(series, self.fig("self_prefix"), x="fraction",
                              xlabel="share of its own run used (p)", hline=claims.SELF_OK)
         self.add_figure(path, f"ARE (%) of a model's own end against the share of its run "
                               f"used; dashed: {_pct(claims.SELF_OK)}.")
-        found = {e: report_intervals.macro_table(tables.self_prefix(self.con, e), ["fraction"])
-                 for e in ESTIMATORS}
+        found = {e: report_intervals.macro_table(per[e], ["fraction"]) for e in ESTIMATORS}
         t = found[CURVEFIT].select("fraction", pl.col("are").alias(CURVEFIT), "n_families").join(
             found[HUBER].select("fraction", pl.col("are").alias(HUBER)), on="fraction",
             how="left")
@@ -526,8 +525,9 @@ class _Report:
                     "the target is than the largest of them (test checkpoints after 10B tokens).")
         panels = []
         order = {s: i for i, s in enumerate(aggregate.SCALE_LABELS)}
+        cells = {e: study_tables.window_cells(self.con, e) for e in ESTIMATORS}
         for e in ESTIMATORS:
-            w = study_tables.windows(self.con, e)
+            w = study_tables.windows_of(cells[e])
             if w.height:
                 panels.append((e, w.with_columns(
                     row=pl.col("scale").replace_strict(order, return_dtype=pl.Int32))))
@@ -536,8 +536,8 @@ class _Report:
                                     ylabel="scale-up", row_label=lambda i:
                                     aggregate.SCALE_LABELS[i])
             self.add_figure(path, "ARE (%) by scale-up and share of training (macro average).")
-            self._macro_table(study_tables.window_cells(self.con, panels[0][0]), "scale",
-                              "fraction", "scale-up", order=order)
+            self._macro_table(cells[panels[0][0]], "scale", "fraction", "scale-up",
+                              order=order)
 
     def section_suffix(self) -> None:
         d = self.doc
@@ -545,22 +545,23 @@ class _Report:
             return
         d.paragraph("Fig. 4: laws fitted only on checkpoints with m x 0.7 T <= tokens < 0.7 T "
                     "(and after 10B tokens).")
-        panels = [(e, study_tables.suffix(self.con, e)) for e in ESTIMATORS]
+        cells = {e: tables.heatmap_cells(self.con, "suffix", e, column="suffix")
+                 for e in ESTIMATORS}
+        panels = [(e, tables.heatmap_of(cells[e], "suffix")) for e in ESTIMATORS]
         panels = [(e, s) for e, s in panels if s.height]
         if panels:
             path = figures.heatmaps(panels, self.fig("suffix"), row="bin", col="suffix",
                                     row_label=aggregate.bin_label,
                                     xlabel="start of the window (m)")
             self.add_figure(path, "ARE (%) of suffix-only fits by number of models and m.")
-            self._macro_table(tables.heatmap_cells(self.con, "suffix", panels[0][0],
-                                                   column="suffix"),
-                              "bin", "suffix", "training models")
+            self._macro_table(cells[panels[0][0]], "bin", "suffix", "training models")
 
     def section_scale_down(self) -> None:
         d = self.doc
         if not self._study_heading("Scale-down: predicting the smallest model", "scale-down"):
             return
-        panels = [(e, study_tables.scale_down(self.con, e)) for e in ESTIMATORS]
+        cells = {e: tables.heatmap_cells(self.con, "scale-down", e) for e in ESTIMATORS}
+        panels = [(e, tables.heatmap_of(cells[e])) for e in ESTIMATORS]
         panels = [(e, s) for e, s in panels if s.height]
         if not panels:
             return
@@ -580,8 +581,7 @@ class _Report:
                                 row_label=aggregate.bin_label)
         self.add_figure(path, "ARE (%) predicting the smallest model (macro average).")
         if p.height:
-            self._macro_table(tables.heatmap_cells(self.con, "scale-down", panels[0][0]),
-                              "bin", "fraction", "training models")
+            self._macro_table(cells[panels[0][0]], "bin", "fraction", "training models")
 
     def section_leave_one_out(self) -> None:
         d = self.doc

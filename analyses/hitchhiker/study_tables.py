@@ -1,6 +1,7 @@
 """The tables of single studies of the guideline report, read from fitted laws: the 10B-token
-cut (Sec. 6.1), one model (Sec. 5), scale-up windows (Sec. 7), suffixes (Fig. 4), scale-down
-(App. C), leave-one-out (App. D), and one law's curve and stored intervals.
+cut (Sec. 6.1), one model (Sec. 5), scale-up windows (Sec. 7), leave-one-out (App. D), and one
+law's curve and stored intervals. Suffixes (Fig. 4) and scale-down (App. C) are heatmaps of
+their studies (:func:`analyses.hitchhiker.tables.macro_heatmap`).
 
 As :mod:`analyses.hitchhiker.tables` (its :func:`~analyses.hitchhiker.tables.laws` and
 :class:`~analyses.hitchhiker.tables.Selection`): a connection in, a small polars frame out,
@@ -19,7 +20,7 @@ from analyses.hitchhiker.aggregate import (
     macro,
     scale_up_bin,
 )
-from analyses.hitchhiker.tables import Selection, laws, macro_heatmap
+from analyses.hitchhiker.tables import Selection, laws
 from warehouse.sql import query
 
 
@@ -122,24 +123,16 @@ def windows(con, estimator: str, *, sel: Selection = Selection()) -> pl.DataFram
     pl.DataFrame
         ``scale, fraction, are, n_families`` (macro average; the scale bin is a string).
     """
-    return macro(window_cells(con, estimator, sel=sel), ["scale", "fraction"]).with_columns(
+    return windows_of(window_cells(con, estimator, sel=sel))
+
+
+def windows_of(cells: pl.DataFrame) -> pl.DataFrame:
+    """:func:`windows` of cells already read (:func:`window_cells`)."""
+    return macro(cells, ["scale", "fraction"]).with_columns(
         order=pl.col("scale").replace_strict(
             {s: i for i, s in enumerate(SCALE_LABELS)}, return_dtype=pl.Int32
         )
     ).sort("order", "fraction").drop("order")
-
-
-def suffix(con, estimator: str, *, fill: str | None = None,
-           sel: Selection = Selection()) -> pl.DataFrame:
-    """Fig. 4: only the end of the runs (m * 0.7 T <= tokens < 0.7 T): bin x m, macro."""
-    return macro_heatmap(con, "suffix", estimator, column="suffix", fill=fill,
-                         sel=sel)
-
-
-def scale_down(con, estimator: str, *, fill: str | None = None,
-               sel: Selection = Selection()) -> pl.DataFrame:
-    """App. C: the largest models predicting the smallest: bin x p, macro."""
-    return macro_heatmap(con, "scale-down", estimator, fill=fill, sel=sel)
 
 
 def leave_one_out(con, estimator: str, *, sel: Selection = Selection()) -> pl.DataFrame:

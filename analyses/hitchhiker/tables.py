@@ -3,8 +3,9 @@
 Each function takes a connection and returns a small polars frame; none writes. ARE is a
 fraction (0.04 is 4%); a law whose fit failed, or that had no training point, has a null ARE
 and counts as an empty cell, as the white cells of the paper's figures. The tables of single
-studies (the 10B cut, one model, windows, suffix, scale-down, leave-one-out) are in
-:mod:`analyses.hitchhiker.study_tables`.
+studies (the 10B cut, one model, windows, leave-one-out) are in
+:mod:`analyses.hitchhiker.study_tables`; suffix and scale-down are :func:`macro_heatmap` of
+their studies.
 
 Aggregation follows the released code (:mod:`analyses.hitchhiker.aggregate`): binned
 number of models, per-family cells filled along p, then a macro average over the families
@@ -180,7 +181,12 @@ def macro_heatmap(
         ``bin, label, <column>, are, n_families, n_scored, n_unidentified`` (laws scored in
         the cell, and how many of them their data cannot identify).
     """
-    cells = heatmap_cells(con, study, estimator, column=column, fill=fill, sel=sel)
+    return heatmap_of(heatmap_cells(con, study, estimator, column=column, fill=fill, sel=sel),
+                      column)
+
+
+def heatmap_of(cells: pl.DataFrame, column: str = "fraction") -> pl.DataFrame:
+    """:func:`macro_heatmap` of cells already read (:func:`heatmap_cells`)."""
     out = macro(cells, ["bin", column])
     return out.with_columns(
         label=pl.col("bin").map_elements(bin_label, return_dtype=pl.String)
@@ -310,11 +316,6 @@ def self_prefix(con, estimator: str, *, sel: Selection = Selection()) -> pl.Data
         .agg(pl.col("are").mean(), n_models=pl.col("are").count())
         .sort("family", "fraction")
     )
-
-
-def self_prefix_macro(con, estimator: str, *, sel: Selection = Selection()) -> pl.DataFrame:
-    """:func:`self_prefix` averaged over families: ``fraction, are, n_families``."""
-    return macro(self_prefix(con, estimator, sel=sel), ["fraction"])
 
 
 def families_studied(con, *, sel: Selection = Selection()) -> pl.DataFrame:

@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import polars as pl
 
+from analyses.document import percent_interval
 from analyses.hitchhiker import pca, study_tables, tables
 from analyses.hitchhiker.aggregate import entering, macro
 from analyses.hitchhiker.intervals import mean_of, median_of
@@ -326,15 +327,15 @@ def cut_10b(con, *, sel: Selection = Selection()) -> Claim:
     # Two named families: no family to resample; a law's own interval is over its runs.
     stored = study_tables.are_intervals(
         con, pl.concat([df["law_id"], hub["law_id"]]).drop_nulls().to_list())
-    runs = {r["law_id"]: f" [{100 * r['low']:.1f}, {100 * r['high']:.1f}]"
-            for r in stored.iter_rows(named=True)}
+    runs = {r["law_id"]: (r["low"], r["high"]) for r in stored.iter_rows(named=True)}
 
     def full(frame: pl.DataFrame, family: str, study: str) -> tuple[float | None, str]:
         """The family's full-data ARE in ``study`` and its text, with the law's interval."""
         row = frame.filter((pl.col("family") == family) & (pl.col("study") == study))
         if row.is_empty() or row["full"][0] is None:
             return None, _pct(None)
-        return row["full"][0], _pct(row["full"][0]) + runs.get(row["law_id"][0], "")
+        return row["full"][0], percent_interval(row["full"][0],
+                                                *runs.get(row["law_id"][0], (None, None)))
 
     parts, oks, measured = [], [], []
     for family in ("OPT", "pythia"):

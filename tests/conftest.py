@@ -4,6 +4,7 @@ with one input file copied for a test to corrupt."""
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 from types import ModuleType
 
@@ -42,6 +43,13 @@ def db(tmp_path: Path):
     con = warehouse.connect(tmp_path / "w.duckdb")
     yield con
     con.close()
+
+
+def copy_of(path: Path, into: Path, name: str = "w.duckdb") -> Path:
+    """A copy of the warehouse file ``path`` at ``into / name``, for one test to change."""
+    target = into / name
+    shutil.copyfile(path, target)
+    return target
 
 
 _CACHE: dict[str, dict[str, pl.DataFrame]] = {}

@@ -13,6 +13,7 @@ import warehouse
 from analyses.hitchhiker.run import fit_all
 from ingest.run import ingest
 from meta.cli import cli
+from tests.conftest import copy_of
 from warehouse.sql import one, query
 
 SELECTION = {"studies": ["num-models"], "estimators": ["huber-lbfgs"],
@@ -33,11 +34,8 @@ def fitted_db(tmp_path_factory, data_root):
 
 @pytest.fixture
 def db(fitted_db, tmp_path):
-    path = tmp_path / "w.duckdb"
-    path.write_bytes(fitted_db.read_bytes())
-    con = warehouse.connect(path)
-    yield con
-    con.close()
+    with warehouse.connect(copy_of(fitted_db, tmp_path)) as con:
+        yield con
 
 
 def test_every_fitted_law_gets_a_bootstrap_with_its_seed(db):
@@ -72,9 +70,7 @@ def test_every_fitted_law_gets_a_bootstrap_with_its_seed(db):
 def test_same_seed_same_intervals_other_seed_others(db, fitted_db, tmp_path):
     boot.bootstrap_all(db, **SELECTION, n_resamples=10, seed=5)
     boot.bootstrap_all(db, **SELECTION, n_resamples=10, seed=6)
-    again = tmp_path / "again.duckdb"
-    again.write_bytes(fitted_db.read_bytes())
-    con = warehouse.connect(again)
+    con = warehouse.connect(copy_of(fitted_db, tmp_path, "again.duckdb"))
     boot.bootstrap_all(con, **SELECTION, n_resamples=10, seed=5)
     rows = db.execute(ROWS.replace("ORDER", "WHERE seed = 5 ORDER")).fetchall()
     assert con.execute(ROWS).fetchall() == rows
@@ -109,9 +105,7 @@ def test_interrupted_bootstrap_resumes_without_refits_or_duplicates(db, fitted_d
     assert result.resumed == len(first) and not first & set(refitted)
     assert one(db, "SELECT count(*) = count(DISTINCT law_id) FROM law_bootstraps")[0]
     # the same intervals as an uninterrupted run
-    clean = tmp_path / "clean.duckdb"
-    clean.write_bytes(fitted_db.read_bytes())
-    con = warehouse.connect(clean)
+    con = warehouse.connect(copy_of(fitted_db, tmp_path, "clean.duckdb"))
     boot.bootstrap_all(con, **SELECTION, n_resamples=10, seed=1)
     assert db.execute(INTERVALS).fetchall() == con.execute(INTERVALS).fetchall()
     got, want = query(db, ROWS), query(con, ROWS)
@@ -143,8 +137,7 @@ def test_bad_resamples_or_seed_is_one_error(db):
 
 
 def test_cli_estimates_then_bootstraps_and_resumes(fitted_db, tmp_path):
-    path = tmp_path / "w.duckdb"
-    path.write_bytes(fitted_db.read_bytes())
+    path = copy_of(fitted_db, tmp_path)
     args = ["--study", "num-models", "--family", "t5-pile", "--estimator", "huber-lbfgs",
             "--jobs", "1", "--warehouse", str(path)]
     r = CliRunner().invoke(cli, ["bootstrap", "-n", "8", "--seed", "2", *args])

@@ -17,6 +17,7 @@ from analyses.executor import executor
 from analyses.hitchhiker.bootstrap import bootstrap_all
 from analyses.hitchhiker.run import fit_all
 from ingest.run import ingest
+from tests.conftest import copy_of
 from warehouse.errors import MetaError
 
 SELECTION = {"studies": ["num-models"], "estimators": ["huber-lbfgs"], "families": ["t5-pile"]}
@@ -36,9 +37,7 @@ def source_db(tmp_path_factory, data_root):
 
 def fitted(source_db: Path, tmp_path: Path, name: str, **engine) -> tuple[list, list]:
     """Laws and intervals of the selection fitted and bootstrapped on ``engine``."""
-    path = tmp_path / f"{name}.duckdb"
-    path.write_bytes(source_db.read_bytes())
-    con = warehouse.connect(path)
+    con = warehouse.connect(copy_of(source_db, tmp_path, f"{name}.duckdb"))
     fit_all(con, **SELECTION, **engine)
     bootstrap_all(con, **SELECTION, n_resamples=20, seed=3, **engine)
     out = con.execute(LAWS).fetchall(), con.execute(INTERVALS).fetchall()
@@ -175,8 +174,7 @@ def kill_fit_all(warehouse_path: Path, engine: list[str], sig: int, worker: str,
 @pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL])
 def test_killing_fit_all_leaves_no_local_worker(source_db, tmp_path, sig):
-    path = tmp_path / "w.duckdb"
-    path.write_bytes(source_db.read_bytes())
+    path = copy_of(source_db, tmp_path)
     # the two workers and the resource tracker
     assert kill_fit_all(path, ["--jobs", "2"], sig, "multiprocessing.spawn", wait=15) == []
 
@@ -187,7 +185,6 @@ def test_killing_fit_all_leaves_no_local_worker(source_db, tmp_path, sig):
 def test_killing_fit_all_leaves_no_ray_process(source_db, tmp_path, sig):
     """Ray's own processes (GCS, raylet, agents, workers) go too; after SIGKILL its agents
     take a minute or two to notice."""
-    path = tmp_path / "w.duckdb"
-    path.write_bytes(source_db.read_bytes())
+    path = copy_of(source_db, tmp_path)
     engine = ["--executor", "ray", "--jobs", "2"]
     assert kill_fit_all(path, engine, sig, "ray::call", wait=180) == []

@@ -13,6 +13,7 @@ import analyses.hitchhiker.run as run
 import warehouse
 from ingest.run import ingest
 from meta.cli import cli
+from tests.conftest import copy_of
 from warehouse.sql import one
 
 STUDIES = ["num-models", "baselines", "leave-one-out"]
@@ -29,11 +30,8 @@ def source_db(tmp_path_factory, data_root):
 
 @pytest.fixture
 def db(source_db, tmp_path):
-    path = tmp_path / "w.duckdb"
-    path.write_bytes(source_db.read_bytes())
-    con = warehouse.connect(path)
-    yield con
-    con.close()
+    with warehouse.connect(copy_of(source_db, tmp_path)) as con:
+        yield con
 
 
 def law_ids(con) -> set[str]:
@@ -120,8 +118,7 @@ def test_law_ids_depend_on_data_alone(db):
 
 
 def test_cli_fit_all_and_fit(source_db, tmp_path):
-    path = tmp_path / "w.duckdb"
-    path.write_bytes(source_db.read_bytes())
+    path = copy_of(source_db, tmp_path)
     r = CliRunner().invoke(cli, ["fit-all", "--study", "num-models", "--family", "t5-pile",
                                  "--jobs", "2", "--no-report", "--warehouse", str(path)])
     assert r.exit_code == 0, r.output

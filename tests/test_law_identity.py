@@ -9,6 +9,7 @@ import pytest
 import analyses.hitchhiker.run as run
 import warehouse
 from ingest.run import ingest
+from tests.conftest import copy_of
 from warehouse.errors import MetaError
 from warehouse.identity import stored_law_id
 from warehouse.laws import law_ids, rename_laws
@@ -27,11 +28,8 @@ def fitted_db(tmp_path_factory, data_root):
 
 @pytest.fixture
 def db(fitted_db, tmp_path):
-    path = tmp_path / "w.duckdb"
-    path.write_bytes(fitted_db.read_bytes())
-    con = warehouse.connect(path)
-    yield con
-    con.close()
+    with warehouse.connect(copy_of(fitted_db, tmp_path)) as con:
+        yield con
 
 
 _ROWS = "SELECT law_id, study, family, form, estimator, settings, train_spec, data_hash FROM laws"

@@ -53,7 +53,7 @@ SOURCE = SourceInfo(
 
 BATCH_ROWS = 32
 VALID_ROWS = 100
-ROW_TOKENS = 255.5  # rows are 255 or 256 tokens (methods/gzip_pcfg.md §1.2)
+MEAN_ROW_TOKENS = 255.5  # rows are 255 or 256 tokens (methods/gzip_pcfg.md §1.2)
 HF_USER = "khoomeik"
 FIELDS = ("dataset_name", "dataset_gzip", "token_ct", "model_size", "num_epochs", "train_loss",
           "valid_loss")
@@ -80,7 +80,7 @@ def _losses(value: object, field: str, name: str, line: int) -> np.ndarray:
 def valid_weights(rows: int, n_batches: int) -> np.ndarray:
     """Rows per validation batch: min(100, rows // 10) rows in batches of 32."""
     n_valid = min(VALID_ROWS, rows // 10)
-    sizes = [min(BATCH_ROWS, n_valid - i * BATCH_ROWS) for i in range(math.ceil(n_valid / 32))]
+    sizes = [min(BATCH_ROWS, n_valid - start) for start in range(0, n_valid, BATCH_ROWS)]
     if len(sizes) != n_batches:
         sizes = [1] * n_batches  # fall back to a plain mean (never happens in this file)
     return np.asarray(sizes, dtype=np.float64)
@@ -88,7 +88,7 @@ def valid_weights(rows: int, n_batches: int) -> np.ndarray:
 
 def train_rows(token_ct: float, n_steps: int) -> int:
     """Training rows implied by the token count, within what ``n_steps`` batches of 32 allow."""
-    rows = round(token_ct / ROW_TOKENS)
+    rows = round(token_ct / MEAN_ROW_TOKENS)
     return min(max(rows, BATCH_ROWS * (n_steps - 1) + 1), BATCH_ROWS * n_steps)
 
 

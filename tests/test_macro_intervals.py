@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 import pytest
+from matplotlib.colors import to_rgba
 
+from analyses.hitchhiker import figures
 from analyses.hitchhiker.intervals import TOO_FEW, macro_intervals
 from warehouse.errors import MetaError
 
@@ -27,6 +29,19 @@ def test_a_cell_on_too_few_families_has_no_interval_and_is_never_resolved():
     assert out["low"][0] == pytest.approx(0.1) and out["high"][0] == pytest.approx(0.1)
     assert out["resolved"][0]
     assert np.isnan(out["low"][1]) and np.isnan(out["high"][1]) and not out["resolved"][1]
+
+
+def test_the_width_figure_frames_the_resolved_cells_only():
+    out = macro_intervals(cells({(2, 0.5): [0.1] * 6, (2, 1.0): [0.0, 0.4] * 3,
+                                 (8, 0.5): [0.1] * 4}), ["bin", "fraction"])
+    assert out["resolved"].to_list() == [True, False, False]
+    fig, ax = figures.plt.subplots()
+    figures.heatmap(ax, out.with_columns(are=pl.col("high") - pl.col("low")), row="bin",
+                    col="fraction", outline="resolved")
+    framed = [p.get_xy() for p in ax.patches
+              if p.get_edgecolor() == to_rgba(figures.OUTLINE)]
+    figures.plt.close(fig)
+    assert framed == [pytest.approx((-0.45, -0.45))]  # bin 2 (row 0), p = 0.5 (column 0)
 
 
 def test_families_out_of_the_aggregate_and_missing_values_do_not_count():

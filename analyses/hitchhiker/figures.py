@@ -23,6 +23,7 @@ from analyses.document import save_figure  # noqa: E402
 
 VMAX = 35.0  # percent
 CMAP = "magma_r"
+OUTLINE = "#1a7f37"  # the frame of a resolved cell
 DPI = 110
 ESTIMATOR_COLOURS = {"curvefit-hitchhiker": "#1f6feb", "huber-lbfgs": "#d1242f",
                      "best-seen": "#8c959f", "most-trained": "#57606a"}
@@ -52,8 +53,10 @@ def heatmap(
     title: str = "",
     xlabel: str = "fraction of training used (p)",
     ylabel: str = "training models",
+    outline: str | None = None,
 ) -> None:
-    """Draw an annotated ARE heatmap of ``cells`` (one row per cell) on ``ax``."""
+    """Draw an annotated ARE heatmap of ``cells`` (one row per cell) on ``ax``; a cell whose
+    boolean column ``outline`` is true gets a frame."""
     rows = sorted(cells[row].unique().drop_nulls().to_list())
     cols = sorted(cells[col].unique().drop_nulls().to_list())
     grid = np.full((len(rows), len(cols)), np.nan)
@@ -73,6 +76,10 @@ def heatmap(
         text = ">999" if v >= 999.5 else f"{v:.0f}" if v >= 10 else f"{v:.1f}"
         ax.text(j, i, text, ha="center", va="center", fontsize=5.5 if small else 8,
                 color="white" if v > 0.55 * VMAX else "#1f2328")
+    if outline is not None:
+        for r, c in cells.filter(pl.col(outline).fill_null(False)).select(row, col).iter_rows():
+            ax.add_patch(plt.Rectangle((ci[c] - 0.45, ri[r] - 0.45), 0.9, 0.9, fill=False,
+                                       edgecolor=OUTLINE, linewidth=1.6))
     ax.set_xticks(range(len(cols)), [col_label(c) for c in cols], fontsize=8)
     ax.set_yticks(range(len(rows)), [row_label(r) for r in rows], fontsize=8)
     ax.set_xlabel(xlabel, fontsize=9)
@@ -81,10 +88,10 @@ def heatmap(
         ax.set_title(title, fontsize=10)
 
 
-def _colorbar(fig, axes) -> None:
+def _colorbar(fig, axes, label: str) -> None:
     sm = plt.cm.ScalarMappable(cmap=CMAP, norm=plt.Normalize(0, VMAX))
     bar = fig.colorbar(sm, ax=list(axes), shrink=0.8, pad=0.02)
-    bar.set_label("ARE (%)")
+    bar.set_label(label)
 
 
 def heatmaps(
@@ -95,14 +102,16 @@ def heatmaps(
     col: str,
     cols: int = 2,
     size: tuple[float, float] = (5.4, 3.6),
+    label: str = "ARE (%)",
     **kw,
 ) -> Path:
-    """Several heatmaps (``(title, cells)`` each) side by side with one colour bar."""
+    """Several heatmaps (``(title, cells)`` each) side by side with one colour bar,
+    ``label``."""
     fig, axes = _grid(len(panels), cols, size)
     for ax, (title, cells) in zip(axes, panels, strict=False):
         heatmap(ax, cells, row=row, col=col, title=title, **kw)
     fig.tight_layout()
-    _colorbar(fig, [a for a in axes if a.get_visible()])
+    _colorbar(fig, [a for a in axes if a.get_visible()], label)
     return _save(fig, path)
 
 

@@ -120,6 +120,7 @@ def add_section(doc: Document, con, figure: Callable[[Path | None, str], None],
     width = found.with_columns(are=pl.when(pl.col("status") != TOO_FEW)
                                .then(pl.col("high") - pl.col("low")))
     figure(figures.heatmaps([("interval width", width)], path, row="bin", col="fraction",
-                            cols=1, row_label=bin_label),
-           f"Width of each macro cell's {LEVEL:.0%} interval (ARE %); a cell narrower than "
-           f"{100 * RESOLVED_WIDTH:.0f} points is resolved; hatched: {TOO_FEW}.")
+                            cols=1, row_label=bin_label, outline="resolved",
+                            label="interval width (ARE points)"),
+           f"Width of each macro cell's {LEVEL:.0%} interval (ARE points); framed: resolved, "
+           f"narrower than {100 * RESOLVED_WIDTH:.0f} points; hatched: {TOO_FEW}.")

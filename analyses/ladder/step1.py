@@ -21,6 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import minimize
 
+from analyses.ladder.fitted import LadderFit
+
 DELTA = 1e-3
 
 
@@ -98,45 +100,8 @@ def objective(theta: np.ndarray, form: Form, x: np.ndarray, y: np.ndarray,
         return float(loss.sum()), np.array([float((dr * g).sum()) for g in grads])
 
 
-@dataclass(frozen=True)
-class Step1Fit:
-    """A fitted step-1 law.
-
-    Attributes
-    ----------
-    form : Form
-        The law's form.
-    theta : np.ndarray of shape (n_params,)
-        Fitted parameters in ``form.params`` order.
-    objective : float
-        Sum of the Huber log residuals at ``theta``.
-    status : str
-        ``ok``, ``max_iter``, ``at_bound`` or ``nan_objective``.
-    fit_error : float
-        Mean of |f(x_i) - y_i| / y_i over the fitted points (the CSVs' ``Fit Error``).
-    n_points : int
-        Fitted points.
-    """
-
-    form: Form
-    theta: np.ndarray
-    objective: float
-    status: str
-    fit_error: float
-    n_points: int
-
-    def predict(self, x: np.ndarray) -> np.ndarray:
-        """The law at ``x`` ((n, 2) of N, D or (n, 1) of C)."""
-        return self.form.predict(self.theta, x)
-
-    @property
-    def coefficients(self) -> dict[str, float]:
-        """Parameter name -> value."""
-        return dict(zip(self.form.params, map(float, self.theta), strict=True))
-
-
 def fit_step1(form: Form, x: np.ndarray, y: np.ndarray, *, delta: float = DELTA,
-              p0: tuple[float, ...] | None = None) -> Step1Fit:
+              p0: tuple[float, ...] | None = None) -> LadderFit:
     """Fit ``form`` to points ``x`` (n, inputs) and targets ``y`` (n,) as the paper's code.
 
     Parameters
@@ -154,7 +119,7 @@ def fit_step1(form: Form, x: np.ndarray, y: np.ndarray, *, delta: float = DELTA,
 
     Returns
     -------
-    Step1Fit
+    LadderFit
 
     References
     ----------
@@ -186,4 +151,4 @@ def fit_step1(form: Form, x: np.ndarray, y: np.ndarray, *, delta: float = DELTA,
         status = "at_bound"
     else:
         status = "ok"
-    return Step1Fit(form, theta, value, status, float(np.mean(np.abs(pred - y) / y)), y.size)
+    return LadderFit(form, theta, value, status, float(np.mean(np.abs(pred - y) / y)), y.size)

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import curve_fit
 
+from analyses.ladder.fitted import LadderFit
+
 MAXFEV = 500_000
 
 
@@ -52,6 +54,10 @@ class Form:
         """The code's start: (floor - 1, 0.9, 3, 1) for the sigmoid, (-0.1, 0.9, 3) else."""
         return (floor - 1.0, 0.9, 3.0, 1.0) if self.name == "sigmoid" else (-0.1, 0.9, 3.0)
 
+    def predict(self, theta: np.ndarray, x: np.ndarray) -> np.ndarray:
+        """Accuracy at task losses ``x``."""
+        return self.function(np.asarray(x, float), *theta)
+
 
 SIGMOID = Form("sigmoid", sigmoid, ("a", "x0", "k", "b"),
                ((-1.0, 0.0, 0.0, 0.0), (0.0, np.inf, np.inf, 1.0)))
@@ -59,46 +65,8 @@ LOG_SIGMOID = Form("log-sigmoid", log_sigmoid, ("a", "x0", "k"),
                    ((-np.inf, 0.0, 0.0), (0.0, np.inf, np.inf)))
 
 
-@dataclass(frozen=True)
-class Step2Fit:
-    """A fitted step-2 law.
-
-    Attributes
-    ----------
-    form : Form
-        Its form.
-    theta : np.ndarray of shape (n_params,)
-        Fitted parameters in ``form.params`` order.
-    objective : float
-        Sum of squared residuals over the fitted points.
-    status : str
-        ``ok`` or ``at_bound`` (a parameter on a bound).
-    fit_error : float
-        Mean |f(x_i) - y_i| / y_i over the fitted points without the ideal point (the
-        code at HEAD).
-    n_points : int
-        Fitted points (the ideal point included).
-    """
-
-    form: Form
-    theta: np.ndarray
-    objective: float
-    status: str
-    fit_error: float
-    n_points: int
-
-    def predict(self, x: np.ndarray) -> np.ndarray:
-        """Accuracy at task losses ``x``."""
-        return self.form.function(np.asarray(x, float), *self.theta)
-
-    @property
-    def coefficients(self) -> dict[str, float]:
-        """Parameter name -> value."""
-        return dict(zip(self.form.params, map(float, self.theta), strict=True))
-
-
 def fit_step2(form: Form, x: np.ndarray, y: np.ndarray, *, floor: float,
-              ideal: bool = True) -> Step2Fit:
+              ideal: bool = True) -> LadderFit:
     """Fit ``form`` to (task loss, accuracy) points as the paper's code does.
 
     Parameters
@@ -114,7 +82,7 @@ def fit_step2(form: Form, x: np.ndarray, y: np.ndarray, *, floor: float,
 
     Returns
     -------
-    Step2Fit
+    LadderFit
 
     Examples
     --------
@@ -134,6 +102,6 @@ def fit_step2(form: Form, x: np.ndarray, y: np.ndarray, *, floor: float,
     at_bound = np.any((theta <= np.asarray(lo)) | (theta >= np.asarray(hi)))
     pred = form.function(x, *theta)
     residual = form.function(fx, *theta) - fy
-    return Step2Fit(form, np.asarray(theta, float), float(np.sum(residual**2)),
+    return LadderFit(form, np.asarray(theta, float), float(np.sum(residual**2)),
                     "at_bound" if at_bound else "ok", float(np.mean(np.abs(pred - y) / y)),
                     fy.size)

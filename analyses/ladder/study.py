@@ -18,6 +18,7 @@ import polars as pl
 from analyses.executor import one_thread
 from analyses.ladder import step1, step2
 from analyses.ladder.data import Run
+from analyses.ladder.fitted import LadderFit
 from analyses.ladder.points import last_mean, step2_points
 from analyses.ladder.tasks import TASKS, Task
 
@@ -126,14 +127,14 @@ def step1_inputs(run: Run, form: step1.Form) -> np.ndarray:
     return np.array([run.num_params, run.tokens[-1]])
 
 
-def fit_step1(train: Sequence[Run], task: Task | None, spec: Step1Spec) -> step1.Step1Fit:
+def fit_step1(train: Sequence[Run], task: Task | None, spec: Step1Spec) -> LadderFit:
     """Fit one step-1 variant: a point per run (last-``window`` mean, last row's D)."""
     x = np.array([step1_inputs(r, spec.form) for r in train])
     y = np.array([last_mean(r.series(task, spec.quantity), spec.window) for r in train])
     return step1.fit_step1(spec.form, x, y)
 
 
-def fit_step2(train: Sequence[Run], task: Task, spec: Step2Spec) -> step2.Step2Fit:
+def fit_step2(train: Sequence[Run], task: Task, spec: Step2Spec) -> LadderFit:
     """Fit one step-2 variant on every run's skipped and smoothed rows (concatenated)."""
     xs, ys = [], []
     for r in train:
@@ -193,7 +194,7 @@ def _run(train: Sequence[Run], targets: Sequence[Run], tasks: Sequence[Task]
          ) -> tuple[list[Law], pl.DataFrame]:
     laws: list[Law] = []
     rows: list[dict] = []
-    shared: dict[str, step1.Step1Fit] = {}
+    shared: dict[str, LadderFit] = {}
     for task in tasks:
         fits1, fits2 = {}, {}
         for name, spec in STEP1.items():
@@ -260,7 +261,7 @@ def worst_status(*statuses: str) -> str:
     return max(statuses, key=_STATUS_ORDER.index)
 
 
-def chained_coefficients(first: step1.Step1Fit, second: step2.Step2Fit) -> dict[str, float]:
+def chained_coefficients(first: LadderFit, second: LadderFit) -> dict[str, float]:
     """A chained law's coefficients: both steps', prefixed ``step1.`` and ``step2.``."""
     return ({f"step1.{k}": v for k, v in first.coefficients.items()}
             | {f"step2.{k}": v for k, v in second.coefficients.items()})

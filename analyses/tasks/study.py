@@ -35,6 +35,7 @@ from scipy.optimize import OptimizeWarning
 from analyses.executor import one_thread
 from analyses.ladder import step1, step2
 from analyses.ladder.data import Run
+from analyses.ladder.fitted import LadderFit
 from analyses.ladder.points import last_mean, step2_points
 from analyses.ladder.study import Law, chained_coefficients, worst_status
 from analyses.tasks.data import LOSS, MIN_TRAIN_SIZES, FamilyRuns, Task
@@ -62,7 +63,7 @@ def split(runs: Sequence[Run], k: int) -> tuple[list[Run], list[Run]]:
             [r for r in runs if r.num_params == sizes[-1]])
 
 
-def fit_loss(train: Sequence[Run]) -> step1.Step1Fit:
+def fit_loss(train: Sequence[Run]) -> LadderFit:
     """Step 1: the power law in (N, D) of each run's final general loss."""
     x = np.array([[r.num_params, r.tokens[-1]] for r in train])
     y = np.array([last_mean(r.values[LOSS], 1) for r in train])
@@ -75,13 +76,13 @@ def scored(run: Run, task: Task) -> np.ndarray:
     return np.flatnonzero(np.isfinite(values)) if values is not None else np.array([], int)
 
 
-def fit_accuracy(train: Sequence[Run], task: Task) -> tuple[step2.Step2Fit, float]:
+def fit_accuracy(train: Sequence[Run], task: Task) -> tuple[LadderFit, float]:
     """Step 2: the sigmoid from general loss to the task's accuracy, on every scored
     checkpoint of the training runs (skipped, smoothed, the ideal point added).
 
     Returns
     -------
-    fit : Step2Fit
+    fit : LadderFit
     fit_error : float
         Mean absolute error in accuracy over the fitted points (the ideal point left out):
         the relative error of ``fit.fit_error`` is undefined where an accuracy is 0.
@@ -108,7 +109,7 @@ def _final(run: Run, task: Task) -> tuple[int, float]:
     return i, float(run.values[task.key][i])
 
 
-def task_laws(loss: step1.Step1Fit, train: Sequence[Run], targets: Sequence[Run],
+def task_laws(loss: LadderFit, train: Sequence[Run], targets: Sequence[Run],
               task: Task, settings: dict) -> list[Law]:
     """The chained law and the no-fit baseline of one task, with their predictions of every
     target; none when a run of the ladder was not evaluated on the task."""

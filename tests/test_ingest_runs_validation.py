@@ -102,6 +102,11 @@ CASES = {
         "runs.csv, header, column 'lr': no such column (--run-by); the columns are: run, step, "
         "tokens, params, loss.",
     ),
+    "unknown --run-by column, no knock-on errors for the runs it cannot tell apart": (
+        "runs.csv", HEADER + GOOD + "b,100,1e8,2e6,3.3\nb,200,2e8,2e6,3.1\n", ["--run-by", "nope"],
+        "runs.csv, header, column 'nope': no such column (--run-by); the columns are: run, "
+        "step, tokens, params, loss.",
+    ),
     "no loss column": (
         "runs.csv", "run,step,tokens,params,acc\na,100,1e8,1e6,0.2\n", [],
         "runs.csv, header: no loss column found (loss, val_loss, eval_loss, validation_loss, "

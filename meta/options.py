@@ -78,7 +78,7 @@ def progress_printer(noun: str) -> Callable[..., None]:
         last[0] = now
         elapsed = now - start
         share = work if work is not None else done / total if total else 1.0
-        eta = elapsed * (1 - share) / share if share > 0 else float("nan")
+        eta = elapsed * max(0.0, 1 - share) / share if share > 0 else float("nan")
         count = (f"{done:,}/{total:,}, {100 * share:.0f}% of the work" if work is not None
                  else f"{done:,}/{total:,} ({100 * share:.0f}%)")
         click.echo(f"  {noun} {count}, {what}, {elapsed:.0f} s elapsed, "

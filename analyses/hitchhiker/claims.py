@@ -313,7 +313,8 @@ def self_prefix(con, *, sel: Selection = Selection()) -> Claim:
         f"and {_pct(at[curve['fraction'].max()])} at {curve['fraction'].max():.0%}"
     )
     if not ok:
-        reason += f", not within 10 points of the paper's 30%, and {CAVEATS['families']}"
+        reason += (f"; a prefix of {p:.0%} is not within 10 points of the paper's 30%, and "
+                   f"{CAVEATS['families']}")
     return Claim("self-prefix", text, "30%", f"{p:.0%}", REPRODUCED if ok else NOT_REPRODUCED,
                  reason + ".", p, 0.3, evidence, first_reliable)
 

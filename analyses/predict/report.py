@@ -266,8 +266,10 @@ def write(report: RunsReport, out: Path | str) -> list[Path]:
         typical = dict(zip(errors["n_sizes"], errors["median_abs_error"], strict=True))
         now, more = _label(sizes), _label(sizes + 1)
         if sizes < calibration.SIZES_CAP and now in typical and more in typical:
-            d.paragraph(f"One more size would move the typical error from "
-                        f"{percent(typical[now])} to {percent(typical[more])}.")
+            d.paragraph(f"Public laws on {now} sizes missed by a median {percent(typical[now])}, "
+                        f"on {more} by {percent(typical[more])}; different families fill the "
+                        f"rows, so the difference is a hint, not what one more size would do "
+                        f"for this family.")
     out.mkdir(parents=True, exist_ok=True)
     md, page = d.write(out, "runs")
     return [md, page, out / FIGURES / "curves.png", out / FIGURES / "prediction.png"]

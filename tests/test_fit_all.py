@@ -14,6 +14,7 @@ import warehouse
 from ingest.run import ingest
 from meta.cli import cli
 from tests.conftest import copy_of
+from warehouse.laws import without_a_fit
 from warehouse.sql import one
 
 STUDIES = ["num-models", "baselines", "leave-one-out"]
@@ -142,6 +143,17 @@ def test_cli_fit_all_and_fit(source_db, tmp_path):
     assert r.exit_code == 0, r.output
     # t5-pile's 4 checkpoints at 0 tokens never reach a fit
     assert "  t5-pile: 4 points left out (a non-positive size or tokens" in r.stderr
+
+
+def test_a_study_in_which_no_law_fits_is_named(db):
+    run.fit_all(db, studies=["num-models", "one-model"], families=["t5-pile"])
+    ids = law_ids(db)
+    assert without_a_fit(db, ids) == []
+    db.execute("UPDATE laws SET status = 'too_few_points' WHERE study = 'one-model'")
+    assert without_a_fit(db, ids) == ["t5-pile: one-model (too_few_points)"]
+    db.execute("UPDATE laws SET status = 'too_few_points' WHERE study = 'num-models'")
+    assert without_a_fit(db, ids) == ["t5-pile: num-models, one-model (too_few_points)"]
+    assert without_a_fit(db, []) == []
 
 
 def test_chunks_cap_laws_and_padded_points():

@@ -5,7 +5,7 @@ The analyses compute laws; this is the only module that writes, deletes or re-ke
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import duckdb
 import polars as pl
@@ -195,3 +195,17 @@ def rekey_legacy(con: duckdb.DuckDBPyConnection) -> int:
     con.execute("INSERT INTO _meta_rekeyed_laws SELECT old_id, new_id FROM _rekeyed")
     con.unregister("_rekeyed")
     return mapping.height
+
+
+def without_a_fit(con: duckdb.DuckDBPyConnection, law_ids: Iterable[str]) -> list[str]:
+    """The family studies among ``law_ids`` in which no law is ``ok``, one line per family:
+    ``family: study, study (status)``, with the most common status of those laws."""
+    con.register("_ids", pl.DataFrame({"law_id": list(law_ids)},
+                                      schema={"law_id": pl.String}).to_arrow())
+    rows = con.execute(
+        "SELECT family, string_agg(study, ', ' ORDER BY study), mode(status) FROM ("
+        " SELECT family, study, mode(status) AS status FROM laws JOIN _ids USING (law_id)"
+        " GROUP BY family, study HAVING count(*) FILTER (WHERE status = 'ok') = 0)"
+        " GROUP BY family ORDER BY family").fetchall()
+    con.unregister("_ids")
+    return [f"{family}: {studies} ({status})" for family, studies, status in rows]

@@ -40,6 +40,7 @@ from warehouse.laws import (
     law_ids,
     update_set,
     update_statuses,
+    without_a_fit,
     write_laws,
     write_points,
 )
@@ -158,7 +159,8 @@ def judge(con: duckdb.DuckDBPyConnection, resumed: Sequence[Pending]) -> pl.Data
 @dataclass(frozen=True)
 class FitAllResult:
     """What a run did: laws fitted now, laws already there, laws whose status the current
-    rules changed, families skipped (with why), points left out per family."""
+    rules changed, families skipped (with why), points left out per family, and the family
+    studies run in which no law could be fitted (:func:`warehouse.laws.without_a_fit`)."""
 
     fitted: int
     resumed: int
@@ -167,6 +169,7 @@ class FitAllResult:
     skipped: list[str]
     dropped: dict[str, int]
     seconds: float
+    unfitted: list[str]
 
 
 def fit_all(
@@ -238,5 +241,5 @@ def fit_all(
             progress(done, len(pending), chunk_label(chunk))
     return FitAllResult(
         done, len(everything) - len(pending), stale, changes.height, skipped,
-        dropped, time.perf_counter() - start,
+        dropped, time.perf_counter() - start, without_a_fit(con, everything),
     )

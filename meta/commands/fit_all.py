@@ -96,13 +96,21 @@ def command(
     click.echo(
         f"{result.fitted:,} laws fitted, {result.resumed:,} already there "
         f"({result.rejudged:,} with a new status), {result.stale:,} stale removed, "
-        f"{len(result.skipped)} family studies skipped ({result.seconds:.0f} s)"
+        f"{len(result.skipped)} family studies skipped, {len(result.unfitted)} "
+        f"famil{'y' if len(result.unfitted) == 1 else 'ies'} with a study in which no law "
+        f"could be fitted ({result.seconds:.0f} s)"
         + ("." if verbose else "; --verbose names them."),
         err=True,
     )
     if verbose:
         for line in result.skipped:
             click.echo(f"  skipped {line}", err=True)
+        for line in result.unfitted:
+            click.echo(f"  no law fitted: {line}", err=True)
+        if any("too_few_points" in line for line in result.unfitted):
+            click.echo("  (too_few_points: fewer points than parameters after the study's cuts; "
+                       "most studies keep only checkpoints after 10B tokens, as the paper's, "
+                       "while num-models-nocut keeps them all)", err=True)
         for family, n in result.dropped.items():
             click.echo(f"  {family}: {n} points left out (a non-positive size or tokens, or "
                        "a non-finite perf)", err=True)

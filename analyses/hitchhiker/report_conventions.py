@@ -116,12 +116,23 @@ def _other_families(doc: Document, con) -> None:
              .join(best[HUBER].select("family", pl.col("are").alias(HUBER)), on="family",
                    how="left")
              .sort(CURVEFIT, nulls_last=True))
-    if other.is_empty():
+    fitted = {f for (f,) in con.execute(
+        "SELECT DISTINCT family FROM laws WHERE study = 'num-models'").fetchall()}
+    unscored = sorted(fitted - set(other["family"]) - set(PAPER_FAMILIES))
+    if other.is_empty() and not unscored:
         doc.paragraph("Every family with num-models laws is one of the paper's.")
         return
-    doc.paragraph(
-        f"{other.height} families with num-models laws are not among those the paper fitted "
-        "(this project's PCFG runs, Pythia's evaluation finals, the revisiting LM runs, "
-        "users' own runs); they enter no average above. Their best ARE:"
-    )
-    doc.table(other, are=(CURVEFIT, HUBER))
+    if other.height:
+        doc.paragraph(
+            f"{other.height} families with num-models laws are not among those the paper "
+            "fitted (this project's PCFG runs, Pythia's evaluation finals, the revisiting LM "
+            "runs, users' own runs); they enter no average above. Their best ARE:"
+        )
+        doc.table(other, are=(CURVEFIT, HUBER))
+    if unscored:
+        doc.paragraph(
+            f"No num-models law of {len(unscored)} more "
+            f"famil{'y' if len(unscored) == 1 else 'ies'} outside the paper's set has an ARE "
+            f"(too few points once checkpoints before 10B tokens are cut, or no target "
+            f"checkpoint; `meta fit-all -v` says which status): {', '.join(unscored)}."
+        )

@@ -229,3 +229,21 @@ def test_a_family_too_small_to_fit_gets_one_error_line(tmp_path):
     ]:
         r = run(*args, *w)
         assert r.exit_code == 1 and r.stderr == message, (args, r.output)
+
+
+def test_levels_that_coincide_are_said_so_and_too_few_resamples_warn(tmp_path):
+    # two runs fitted: their resamples take three values, so the 80% and 95% bounds of the
+    # parameter part are the same extreme fits; the output must say so, not imply precision
+    con = warehouse.connect(tmp_path / "w.duckdb")
+    write_family(con, "two", sweep_rows(sizes=(2e7, 5e7)), tmp_path)
+    con.close()
+    args = ["predict", "--family", "two", "--params", "2e8", "--tokens", "4e9",
+            "--warehouse", str(tmp_path / "w.duckdb")]
+    r = run(*args)
+    assert r.exit_code == 0, r.output
+    assert "note: the parameter part's 80% and 95% lower and upper bounds coincide" in r.stdout
+    assert r.stderr == ""
+    r = run(*args, "--boot", "3")
+    assert r.exit_code == 0, r.output
+    assert r.stderr == ("Warning: --boot 3 is too few resamples for a 95% interval (its 2.5% "
+                        "tails need at least 40); the parameter part is rough.\n")

@@ -9,9 +9,21 @@ import click
 from meta.options import emit_json, open_warehouse, warehouse_option
 from meta.params import POSITIVE
 
+# a 95% interval's 2.5% tails hold no resample below 1 / 0.025 resamples
+MIN_BOOT = 40
+
 
 def _interval(intervals) -> str:
     return "   ".join(f"{round(100 * i.level)}% [{i.low:.4g}, {i.high:.4g}]" for i in intervals)
+
+
+def _levels_coincide(intervals) -> str:
+    """Which bounds the narrowest and widest levels share ("lower", "upper", "lower and upper"
+    or ""): an empirical quantile of few distinct values lands on the same extreme value at
+    both levels."""
+    narrow, wide = intervals[0], intervals[-1]
+    return " and ".join(side for side, same in (("lower", narrow.low == wide.low),
+                                                ("upper", narrow.high == wide.high)) if same)
 
 
 @click.command("predict")
@@ -51,6 +63,10 @@ def command(ctx, family, params, tokens, flops, runs, n_boot, seed, calibration_
     """
     from analyses.predict.family import predict_family
 
+    if n_boot < MIN_BOOT:
+        click.echo(f"Warning: --boot {n_boot} is too few resamples for a 95% interval (its "
+                   f"2.5% tails need at least {MIN_BOOT}); the parameter part is rough.",
+                   err=True)
     con = open_warehouse(ctx, warehouse_path, read_only=True)
     result = predict_family(con, family, params=params, tokens=tokens, flops=flops, runs=runs,
                             n_boot=n_boot, seed=seed, calibration_dir=calibration_dir,
@@ -93,6 +109,16 @@ def command(ctx, family, params, tokens, flops, runs, n_boot, seed, calibration_
     else:
         click.echo("    extrapolation: no calibration rows; the interval is the parameter part "
                    "only")
+    levels = f"{round(100 * pred.parameter[0].level)}% and " \
+        f"{round(100 * pred.parameter[-1].level)}%"
+    if pred.n_boot_finite and (same := _levels_coincide(pred.parameter)):
+        click.echo(f"note: the parameter part's {levels} {same} bounds coincide: the "
+                   f"resamples of {len(law.runs)} runs take too few distinct values to "
+                   "separate the levels.")
+    if c.get("rows") and (same := _levels_coincide(pred.extrapolation)):
+        click.echo(f"note: the extrapolation part's {levels} {same} bounds coincide: the most "
+                   f"extreme errors of the calibration laws ({c['sources']} sources, each "
+                   "weighing the same) carry too much weight to separate the levels.")
     if n < 3:
         click.echo(f"note: with {n} size{'' if n == 1 else 's'} the resamples of runs cannot "
                    "move A and alpha; their uncertainty is in the extrapolation part only.")

@@ -107,12 +107,11 @@ def runs_report(con: duckdb.DuckDBPyConnection, name: str, *, params: float | No
 
 def _plain_y(ax) -> None:
     """Loss ticks as plain numbers on a log axis."""
-    from matplotlib.ticker import LogLocator, ScalarFormatter
+    from matplotlib.ticker import LogLocator, NullFormatter, ScalarFormatter
 
-    ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 1.5, 2.0, 3.0, 5.0, 7.0)))
+    ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 7.0)))
     ax.yaxis.set_major_formatter(ScalarFormatter())
-    ax.yaxis.set_minor_formatter(ScalarFormatter())
-    ax.tick_params(axis="y", which="minor", labelsize=0)
+    ax.yaxis.set_minor_formatter(NullFormatter())  # a label of size 0 still drew a dot
 
 
 def _curves_figure(report: RunsReport, path: Path) -> Path:

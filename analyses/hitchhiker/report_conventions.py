@@ -118,7 +118,8 @@ def _other_families(doc: Document, con) -> None:
              .sort(CURVEFIT, nulls_last=True))
     fitted = {f for (f,) in con.execute(
         "SELECT DISTINCT family FROM laws WHERE study = 'num-models'").fetchall()}
-    unscored = sorted(fitted - set(other["family"]) - set(PAPER_FAMILIES))
+    scored = set(best[CURVEFIT]["family"]) | set(best[HUBER]["family"])
+    unscored = sorted(fitted - scored - set(PAPER_FAMILIES))
     if other.is_empty() and not unscored:
         doc.paragraph("Every family with num-models laws is one of the paper's.")
         return
